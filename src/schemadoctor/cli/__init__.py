@@ -1,0 +1,86 @@
+"""The command line: a thin click layer over the library; errors become one sentence."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from schemadoctor import __version__
+
+
+class Application:
+    """State shared by every command: verbosity, --debug, and where messages go."""
+
+    def __init__(self, debug: bool, verbosity: int) -> None:
+        self.debug = debug
+        self.verbosity = verbosity
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr."""
+        click.echo(f"warning: {message}", err=True)
+
+
+class DoctorGroup(click.Group):
+    """Maps every error to one sentence on stderr and its exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as error:  # noqa: BLE001 - the one place that turns errors into exits
+            _fail(ctx, error)
+
+
+def _fail(ctx: click.Context, error: BaseException) -> None:
+    from schemadoctor.connect import mask_text
+    from schemadoctor.errors import SchemaDoctorError
+
+    debug = bool(ctx.find_root().params.get("debug"))
+    if debug:
+        click.echo(mask_text("".join(traceback.format_exception(error))), err=True)
+    if isinstance(error, SchemaDoctorError):
+        click.echo(f"error: {mask_text(str(error))}", err=True)
+        ctx.exit(error.exit_code)
+    message = " ".join(mask_text(str(error)).split())[:300]
+    click.echo(
+        f"error: unexpected {type(error).__name__}: {message}; rerun with --debug for details.",
+        err=True,
+    )
+    ctx.exit(2)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING
+    if verbosity == 1:
+        level = logging.INFO
+    elif verbosity >= 2:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("schemadoctor")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+@click.group(cls=DoctorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="schemadoctor")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.option("-v", "--verbose", count=True, help="Log progress on stderr (-vv for debug).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, verbose: int) -> None:
+    """Find the drift between SQLAlchemy models and the live database.
+
+    Example: schemadoctor check --models app.models:Base --db postgresql://localhost/app
+    """
+    _configure_logging(verbose)
+    ctx.obj = Application(debug=debug, verbosity=verbose)
+
+
+from schemadoctor.cli.check import check_command  # noqa: E402
+
+main.add_command(check_command)

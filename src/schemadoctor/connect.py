@@ -1,0 +1,324 @@
+"""Turn a database URL into an engine and read-only connections, with bounded waits."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import re
+import sqlite3
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from schemadoctor.errors import ConfigurationError, DatabaseUnreachableError, ReflectionError
+
+logger = logging.getLogger(__name__)
+
+URL_VARIABLES = ("SCHEMADOCTOR_DATABASE_URL", "DATABASE_URL")
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_LOCK_TIMEOUT = 5.0
+DEFAULT_STATEMENT_TIMEOUT = 120.0
+
+_ASYNC_TO_SYNC = {
+    "asyncpg": None,
+    "psycopg_async": None,
+    "aiomysql": "pymysql",
+    "asyncmy": "pymysql",
+    "aiosqlite": "pysqlite",
+    "pysqlcipher": "pysqlite",
+}
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long to wait for a connection, a lock and one statement, in seconds."""
+
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    lock: float = DEFAULT_LOCK_TIMEOUT
+    statement: float = DEFAULT_STATEMENT_TIMEOUT
+
+
+def resolve_url(option: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The URL from ``--db``, else from SCHEMADOCTOR_DATABASE_URL, else from DATABASE_URL."""
+    if option:
+        return option
+    environ = os.environ if environ is None else environ
+    for variable in URL_VARIABLES:
+        if environ.get(variable):
+            return environ[variable]
+    raise ConfigurationError(
+        "No database URL was given; pass --db URL or set SCHEMADOCTOR_DATABASE_URL."
+    )
+
+
+_PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^@\s]*)@")
+
+
+def mask_text(text: str, url: URL | None = None) -> str:
+    """Text with every password it may hold (from ``url`` or any URL in it) replaced by ***."""
+    masked = _PASSWORD_IN_TEXT.sub(lambda m: f"{m.group('scheme')}:***@", text)
+    if url is not None and url.password:
+        password = str(url.password)
+        for variant in {
+            password,
+            urllib.parse.quote(password, safe=""),
+            urllib.parse.quote(password),
+        }:
+            if variant:
+                masked = masked.replace(variant, "***")
+    return masked
+
+
+def mask_url(url: URL | str) -> str:
+    """The URL as text with its password hidden."""
+    if isinstance(url, str):
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            return mask_text(url)
+        return parsed.render_as_string(hide_password=True)
+    return url.render_as_string(hide_password=True)
+
+
+def parse_url(text: str) -> URL:
+    """Parse a URL and point it at a synchronous driver that is installed."""
+    try:
+        url = make_url(text)
+    except ArgumentError as error:
+        raise ConfigurationError(
+            f"The database URL {mask_text(text)!r} is malformed; expected a URL such as "
+            "postgresql://user@host/dbname, mysql://user@host/dbname or sqlite:///path.db."
+        ) from error
+    return _sync_driver(url)
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _sync_driver(url: URL) -> URL:
+    backend = url.get_backend_name()
+    driver = url.drivername.partition("+")[2]
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend == "postgresql":
+        if driver in ("", "asyncpg", "psycopg_async", "psycopg2", "psycopg"):
+            # A plain postgresql:// means psycopg 3 since SQLAlchemy 2.1: use what is installed.
+            wanted = driver if driver in ("psycopg2", "psycopg") else ""
+            module = {"psycopg2": "psycopg2", "psycopg": "psycopg"}.get(wanted)
+            if module is None or not _installed(module):
+                wanted = "psycopg2" if _installed("psycopg2") else "psycopg"
+            return url.set(drivername=f"postgresql+{wanted}")
+        return url.set(drivername=f"postgresql+{driver}")
+    if backend in ("mysql", "mariadb"):
+        if driver in ("", "aiomysql", "asyncmy") or (
+            driver == "mysqldb" and not _installed("MySQLdb")
+        ):
+            return url.set(drivername=f"{backend}+pymysql")
+        return url
+    if backend == "sqlite":
+        if driver in _ASYNC_TO_SYNC:
+            return url.set(drivername="sqlite+pysqlite")
+        return url
+    return url
+
+
+@dataclass
+class Database:
+    """An engine for one database, plus how to show its URL safely."""
+
+    engine: Engine
+    url: URL
+    read_only: bool
+    timeouts: Timeouts
+
+    @property
+    def dialect(self) -> str:
+        """The dialect name: postgresql, mysql or sqlite (MariaDB reports mysql)."""
+        return self.engine.dialect.name
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with its password hidden."""
+        return mask_url(self.url)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection inside one transaction, rolled back at the end when read-only."""
+        try:
+            connection = self.engine.connect()
+        except SQLAlchemyError as error:
+            raise DatabaseUnreachableError(describe_connect_error(error, self.url)) from error
+        try:
+            _start_transaction(connection, self.read_only, self.timeouts)
+            yield connection
+            if not self.read_only and connection.in_transaction():
+                connection.commit()
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _start_transaction(connection: Connection, read_only: bool, timeouts: Timeouts) -> None:
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        if read_only:
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeouts.lock * 1000)}")
+        connection.exec_driver_sql(
+            f"SET LOCAL statement_timeout = {int(timeouts.statement * 1000)}"
+        )
+    elif dialect in ("mysql", "mariadb"):
+        # pymysql begins the transaction at the first statement, so the session settings apply.
+        connection.exec_driver_sql(f"SET SESSION lock_wait_timeout = {max(1, int(timeouts.lock))}")
+        if connection.dialect.is_mariadb:  # type: ignore[attr-defined]
+            connection.exec_driver_sql(f"SET SESSION max_statement_time = {timeouts.statement}")
+        else:
+            connection.exec_driver_sql(
+                f"SET SESSION max_execution_time = {int(timeouts.statement * 1000)}"
+            )
+        if read_only:
+            connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+        else:
+            connection.exec_driver_sql("SET SESSION TRANSACTION READ WRITE")
+
+
+def open_database(
+    text: str,
+    *,
+    read_only: bool = True,
+    timeouts: Timeouts | None = None,
+    pool_size: int = 5,
+) -> Database:
+    """An engine for the URL: synchronous driver, connect timeout, SQLite file must exist."""
+    timeouts = timeouts or Timeouts()
+    url = parse_url(text)
+    backend = url.get_backend_name()
+    options: dict[str, Any] = {}
+    if backend == "sqlite":
+        options["creator"] = _sqlite_creator(url, read_only, timeouts)
+        url = url.set(database=url.database)
+    elif backend == "postgresql" or backend in ("mysql", "mariadb"):
+        options["connect_args"] = {"connect_timeout": max(1, int(timeouts.connect))}
+        options["pool_size"] = pool_size
+    try:
+        engine = create_engine(url, **options)
+    except NoSuchModuleError as error:
+        raise ConfigurationError(
+            f"The database URL {mask_url(url)!r} names an unknown dialect or driver "
+            f"{url.drivername!r}; use postgresql://, mysql://, mariadb:// or sqlite://."
+        ) from error
+    except ModuleNotFoundError as error:
+        raise ConfigurationError(
+            f"The driver for {url.drivername!r} is not installed ({error.name}); install it, "
+            "for example pip install 'schemadoctor[mysql]'."
+        ) from error
+    except (ArgumentError, TypeError) as error:
+        raise ConfigurationError(
+            f"The database URL {mask_url(url)!r} is not usable: {mask_text(str(error), url)}."
+        ) from error
+    if backend == "sqlite":
+        _attach_sqlite_settings(engine)
+    return Database(engine=engine, url=url, read_only=read_only, timeouts=timeouts)
+
+
+def _sqlite_creator(url: URL, read_only: bool, timeouts: Timeouts) -> Any:
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        raise ConfigurationError(
+            "The SQLite URL names no file; give the path of an existing database, "
+            "as in sqlite:///app.db."
+        )
+    if database.startswith("file:"):
+        raise ConfigurationError(
+            "SQLite URI filenames are not supported; give a plain path, as in sqlite:///app.db."
+        )
+    path = Path(database)
+    if not path.is_file():
+        raise ConfigurationError(
+            f"The SQLite database {database!r} does not exist; check the path "
+            "(schemadoctor never creates an empty database)."
+        )
+    mode = "ro" if read_only else "rw"
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode={mode}"
+
+    def creator() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=timeouts.lock, check_same_thread=False)
+
+    return creator
+
+
+def _attach_sqlite_settings(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy manage transactions; sqlite3's own implicit BEGIN is turned off.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def describe_connect_error(error: BaseException, url: URL) -> str:
+    """One sentence for a failed connection, with no password in it."""
+    detail = mask_text(str(getattr(error, "orig", None) or error), url)
+    first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else ""
+    lowered = detail.lower()
+    where = mask_url(url)
+    if "password authentication failed" in lowered or "access denied" in lowered:
+        return f"The database at {where} refused the credentials; check the user and password."
+    if ("does not exist" in lowered and "database" in lowered) or "unknown database" in lowered:
+        return f"The database named in {where} does not exist; check its name or create it."
+    if "timeout" in lowered or "timed out" in lowered:
+        return (
+            f"Connecting to {where} timed out; check the host and port, or raise --connect-timeout."
+        )
+    if "refused" in lowered or "could not connect" in lowered or "can't connect" in lowered:
+        return (
+            f"Cannot connect to {where}: the server refused the connection; "
+            "check that it is running and that the host and port are right."
+        )
+    if "translate host name" in lowered or "name or service not known" in lowered:
+        return f"Cannot connect to {where}: the host name does not resolve; check the host."
+    return f"Cannot connect to {where}: {first}; check the URL and that the server is reachable."
+
+
+def describe_database_error(error: BaseException, url: URL, doing: str) -> ReflectionError:
+    """A ReflectionError with one sentence for a failure while ``doing`` something."""
+    detail = mask_text(str(getattr(error, "orig", None) or error), url)
+    first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else ""
+    lowered = detail.lower()
+    if "lock timeout" in lowered or "lock wait timeout" in lowered:
+        return ReflectionError(
+            f"{doing} waited too long for a lock held by another session (a migration or a "
+            "long transaction?); retry later or raise --lock-timeout."
+        )
+    if (
+        "statement timeout" in lowered
+        or "max_statement_time" in lowered
+        or "execution time" in lowered
+    ):
+        return ReflectionError(
+            f"{doing} took longer than the statement timeout; retry later or raise "
+            "--statement-timeout."
+        )
+    connection_lost = isinstance(error, DBAPIError) and error.connection_invalidated
+    if connection_lost or "server closed the connection" in lowered or "lost connection" in lowered:
+        return ReflectionError(
+            f"The connection to {mask_url(url)} was lost while {doing.lower()}; "
+            "check the server and run the command again."
+        )
+    return ReflectionError(f"{doing} failed: {first}; check the database and try again.")

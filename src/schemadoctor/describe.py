@@ -1,0 +1,220 @@
+"""Describe the models' tables as plain shapes, in the terms of the database's dialect."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Column, Enum, Index, Table, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import CompileError, NoReferencedTableError
+from sqlalchemy.sql.elements import ClauseElement, TextClause, UnaryExpression
+from sqlalchemy.sql.schema import DefaultClause
+
+from schemadoctor.compare.defaults import quote_literal
+from schemadoctor.load import LoadedModels
+from schemadoctor.locations import SourceLocator
+from schemadoctor.schema import (
+    ColumnShape,
+    EnumShape,
+    ForeignKeyShape,
+    IndexShape,
+    SchemaShape,
+    TableShape,
+    UniqueShape,
+    dialect_family,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def describe_models(
+    models: LoadedModels, dialect: Dialect, default_schema: str | None
+) -> SchemaShape:
+    """The models' tables and enum types as shapes keyed by their real schema."""
+    shape = SchemaShape(dialect=dialect_family(dialect.name), default_schema=default_schema)
+    locator = SourceLocator(models)
+    for table in models.tables:
+        table_shape = describe_table(table, dialect, default_schema, shape.warnings, locator)
+        shape.tables[(table_shape.schema, table_shape.name)] = table_shape
+        for column in table.columns:
+            enum = _native_enum(column, dialect)
+            if enum is not None:
+                schema = enum.schema or _enum_schema(table, default_schema)
+                labels = tuple(str(label) for label in enum.enums)
+                shape.enums[(schema, str(enum.name))] = EnumShape(str(enum.name), schema, labels)
+    return shape
+
+
+def _enum_schema(table: Table, default_schema: str | None) -> str | None:
+    # An Enum without a schema is created where the table lives when it inherits the schema.
+    return table.schema or default_schema
+
+
+def _native_enum(column: Column[Any], dialect: Dialect) -> Enum | None:
+    column_type = column.type
+    if isinstance(column_type, Enum) and column_type.native_enum and dialect.name == "postgresql":
+        return column_type if column_type.name else None
+    return None
+
+
+def describe_table(
+    table: Table,
+    dialect: Dialect,
+    default_schema: str | None,
+    warnings: list[str],
+    locator: SourceLocator | None = None,
+) -> TableShape:
+    """One model table as a shape."""
+    schema = table.schema or default_schema
+    location = locator.table(table) if locator else None
+    columns = tuple(
+        _describe_column(table, column, dialect, default_schema, warnings, locator)
+        for column in table.columns
+    )
+    return TableShape(
+        name=table.name,
+        schema=schema,
+        columns=columns,
+        primary_key=tuple(column.name for column in table.primary_key.columns),
+        indexes=tuple(_describe_index(index, dialect, warnings) for index in table.indexes),
+        uniques=tuple(
+            UniqueShape(_name(constraint.name), tuple(c.name for c in constraint.columns))
+            for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint)
+        ),
+        foreign_keys=tuple(
+            _describe_foreign_key(constraint, default_schema)
+            for constraint in table.foreign_key_constraints
+        ),
+        location=location,
+    )
+
+
+def _name(name: Any) -> str | None:
+    if name is None or type(name).__name__ == "_NoneName":
+        return None
+    return str(name)
+
+
+def compile_type(column_type: Any, dialect: Dialect) -> str:
+    """The DDL text of a type for the dialect, as CREATE TABLE would spell it."""
+    return str(dialect.type_compiler_instance.process(column_type))
+
+
+def _describe_column(
+    table: Table,
+    column: Column[Any],
+    dialect: Dialect,
+    default_schema: str | None,
+    warnings: list[str],
+    locator: SourceLocator | None,
+) -> ColumnShape:
+    try:
+        type_text = compile_type(column.type, dialect)
+    except CompileError as error:
+        warnings.append(
+            f"The type of {table.name}.{column.name} cannot be rendered for {dialect.name} "
+            f"({error}); its type was not compared."
+        )
+        type_text = "?"
+    enum_name = enum_schema = None
+    labels: tuple[str, ...] | None = None
+    if isinstance(column.type, Enum):
+        labels = tuple(str(label) for label in column.type.enums)
+        if _native_enum(column, dialect) is not None:
+            enum_name = str(column.type.name)
+            enum_schema = column.type.schema or _enum_schema(table, default_schema)
+    computed = None
+    if column.computed is not None:
+        computed = _compile_clause(column.computed.sqltext, dialect)
+    return ColumnShape(
+        name=column.name,
+        type=type_text,
+        nullable=bool(column.nullable),
+        default=_describe_default(column, dialect),
+        autoincrement=table.autoincrement_column is column or column.identity is not None,
+        computed=computed,
+        enum_name=enum_name,
+        enum_schema=enum_schema,
+        enum_labels=labels,
+        location=locator.column(table, column.name) if locator else None,
+    )
+
+
+def _describe_default(column: Column[Any], dialect: Dialect) -> str | None:
+    default = column.server_default
+    if not isinstance(default, DefaultClause):
+        return None
+    argument = default.arg
+    if isinstance(argument, str):
+        return quote_literal(argument)
+    if isinstance(argument, TextClause):
+        return argument.text
+    if isinstance(argument, ClauseElement):
+        return _compile_clause(argument, dialect)
+    return str(argument)
+
+
+def _compile_clause(clause: Any, dialect: Dialect) -> str:
+    if isinstance(clause, TextClause):
+        return clause.text
+    if isinstance(clause, str):
+        return clause
+    return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _describe_index(index: Index, dialect: Dialect, warnings: list[str]) -> IndexShape:
+    columns: list[str | None] = []
+    expressions: list[str] = []
+    descending: list[bool] = []
+    for expression in index.expressions:
+        element = expression
+        is_descending = False
+        if isinstance(element, UnaryExpression) and element.modifier is not None:
+            is_descending = element.modifier.__name__ == "desc_op"
+            element = element.element
+        if isinstance(element, Column):
+            columns.append(element.name)
+        else:
+            columns.append(None)
+            expressions.append(_compile_clause(element, dialect))
+        descending.append(is_descending)
+    where = None
+    for option in ("postgresql_where", "sqlite_where"):
+        prefix, _, key = option.partition("_")
+        clause = index.dialect_options[prefix].get(key) if prefix in index.dialect_options else None
+        if clause is not None and prefix == dialect.name:
+            where = _compile_clause(clause, dialect)
+    return IndexShape(
+        name=_name(index.name),
+        columns=tuple(columns),
+        unique=bool(index.unique),
+        expressions=tuple(expressions),
+        descending=tuple(descending) if any(descending) else (),
+        where=where,
+    )
+
+
+def _describe_foreign_key(constraint: Any, default_schema: str | None) -> ForeignKeyShape:
+    elements = list(constraint.elements)
+    try:
+        referred = constraint.referred_table
+        referred_schema = referred.schema or default_schema
+        referred_table = referred.name
+        referred_columns = tuple(element.column.name for element in elements)
+    except (NoReferencedTableError, AttributeError):
+        # The target table is outside this MetaData: read the names from "schema.table.column".
+        parts = elements[0].target_fullname.split(".")
+        referred_schema = parts[-3] if len(parts) >= 3 else default_schema
+        referred_table = parts[-2]
+        referred_columns = tuple(e.target_fullname.split(".")[-1] for e in elements)
+    return ForeignKeyShape(
+        name=_name(constraint.name),
+        columns=tuple(element.parent.name for element in elements),
+        referred_schema=referred_schema,
+        referred_table=referred_table,
+        referred_columns=referred_columns,
+        ondelete=constraint.ondelete.upper() if constraint.ondelete else None,
+        onupdate=constraint.onupdate.upper() if constraint.onupdate else None,
+    )

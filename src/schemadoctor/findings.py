@@ -1,0 +1,122 @@
+"""Findings: one record per difference between the models and the database."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from schemadoctor.schema import Location
+
+
+class Kind(StrEnum):
+    """What kind of difference a finding is; missing = in the models only, extra = in the DB."""
+
+    MISSING_TABLE = "missing_table"
+    EXTRA_TABLE = "extra_table"
+    MISSING_COLUMN = "missing_column"
+    EXTRA_COLUMN = "extra_column"
+    TYPE_MISMATCH = "type_mismatch"
+    NULLABILITY_MISMATCH = "nullability_mismatch"
+    DEFAULT_MISMATCH = "default_mismatch"
+    PRIMARY_KEY_MISMATCH = "primary_key_mismatch"
+    MISSING_INDEX = "missing_index"
+    EXTRA_INDEX = "extra_index"
+    MISSING_UNIQUE_CONSTRAINT = "missing_unique_constraint"
+    EXTRA_UNIQUE_CONSTRAINT = "extra_unique_constraint"
+    MISSING_FOREIGN_KEY = "missing_foreign_key"
+    EXTRA_FOREIGN_KEY = "extra_foreign_key"
+    ENUM_MISMATCH = "enum_mismatch"
+
+
+class Severity(StrEnum):
+    """How badly the running application is hit by a finding."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: info 0, warning 1, error 2."""
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+    def at_least(self, threshold: Severity) -> bool:
+        """True when this severity is at or above ``threshold``."""
+        return self.rank >= threshold.rank
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference, with what the models expect and what the database has."""
+
+    kind: Kind
+    severity: Severity
+    schema: str | None
+    table: str
+    message: str
+    hint: str
+    column: str | None = None
+    name: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    location: Location | None = None
+    # Free-form facts that the fix planner needs (for example the widening direction).
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def subject(self) -> str:
+        """The qualified object the finding is about, as a user would write it."""
+        parts = [self.table]
+        if self.column:
+            parts.append(self.column)
+        elif self.name:
+            parts.append(self.name)
+        return ".".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as JSON-ready data (the documented ``findings[]`` item)."""
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        data["severity"] = self.severity.value
+        data["location"] = asdict(self.location) if self.location else None
+        data.pop("details")
+        return data
+
+
+SEVERITIES: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+
+
+@dataclass
+class Report:
+    """The outcome of a check: the findings, their summary and the exit code."""
+
+    dialect: str
+    url: str
+    findings: list[Finding]
+    fail_on: Severity = Severity.WARNING
+    warnings: list[str] = field(default_factory=list)
+    schemas: list[str | None] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """How many findings there are at each severity."""
+        counts = {severity.value: 0 for severity in SEVERITIES}
+        for finding in self.findings:
+            counts[finding.severity.value] += 1
+        return counts
+
+    @property
+    def failing(self) -> list[Finding]:
+        """The findings at or above ``fail_on``."""
+        return [f for f in self.findings if f.severity.at_least(self.fail_on)]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing reaches ``fail_on``, 1 when drift does."""
+        return 1 if self.failing else 0
+
+    @property
+    def in_sync(self) -> bool:
+        """True when no finding reaches ``fail_on``."""
+        return not self.failing

@@ -1,0 +1,89 @@
+"""The human report: findings grouped by table, expected beside actual, a hint each."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import defaultdict
+
+from rich.console import Console
+from rich.markup import escape
+
+from schemadoctor.findings import Finding, Report, Severity
+
+_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _console(buffer: io.StringIO, color: bool | None) -> Console:
+    if color is None:
+        color = False
+    return Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color or "NO_COLOR" in os.environ,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+    )
+
+
+def _table_heading(finding: Finding) -> str:
+    name = f"{finding.schema}.{finding.table}" if finding.schema else finding.table
+    if finding.location and finding.kind.value.startswith(("missing_table",)):
+        return f"{name}  ({finding.location.path}:{finding.location.line})"
+    return name
+
+
+def _render_finding(console: Console, finding: Finding) -> None:
+    style = _STYLES[finding.severity]
+    subject = finding.column or finding.name or ""
+    console.print(
+        f"  [{style}]{finding.severity.value.upper():<8}[/{style}] "
+        f"{finding.kind.value:<26} {escape(subject)}"
+    )
+    expected = finding.expected if finding.expected is not None else "(absent)"
+    actual = finding.actual if finding.actual is not None else "(absent)"
+    console.print(f"{'':11}models: {escape(expected)}   database: {escape(actual)}")
+    console.print(f"{'':11}{escape(finding.message)}")
+    console.print(f"{'':11}[dim]hint: {escape(finding.hint)}[/dim]")
+    if finding.location:
+        console.print(f"{'':11}[dim]at {finding.location.path}:{finding.location.line}[/dim]")
+
+
+def summary_line(report: Report) -> str:
+    """One line: counts per severity and the verdict at ``fail_on``."""
+    counts = report.summary
+    parts = [
+        f"{counts['error']} error{'s' if counts['error'] != 1 else ''}",
+        f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}",
+        f"{counts['info']} info",
+    ]
+    verdict = "in sync" if report.in_sync else "drift found"
+    return f"{', '.join(parts)}: {verdict} (fail-on {report.fail_on.value})."
+
+
+def render_text(report: Report, *, color: bool | None = None) -> str:
+    """The report as text; styled only when ``color`` is true."""
+    buffer = io.StringIO()
+    console = _console(buffer, color)
+    schemas = ", ".join(s for s in report.schemas if s) or "default"
+    console.print(
+        f"[bold]schemadoctor[/bold] {escape(report.url)} ({report.dialect}, schema {schemas})"
+    )
+
+    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        groups[(finding.schema or "", finding.table)].append(finding)
+    for findings in groups.values():
+        console.print()
+        console.print(f"[bold]{escape(_table_heading(findings[0]))}[/bold]")
+        for finding in findings:
+            _render_finding(console, finding)
+
+    for warning in report.warnings:
+        console.print()
+        console.print(f"[yellow]note:[/yellow] {escape(warning)}")
+    console.print()
+    style = "green" if report.in_sync else "bold red"
+    console.print(f"[{style}]{escape(summary_line(report))}[/{style}]")
+    return buffer.getvalue()
