@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
@@ -23,6 +24,9 @@ from schemadoctor.reflect import (
     resolve_schemas,
 )
 from schemadoctor.schema import SchemaShape
+
+if TYPE_CHECKING:
+    from schemadoctor.plan import Plan, PlanOptions
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,46 @@ def compare_models(
     return findings
 
 
+@dataclass
+class Drift:
+    """A check's report plus what planning a fix needs: the models and the reflected shapes."""
+
+    report: Report
+    models: LoadedModels
+    db_shape: SchemaShape
+    targets: list[str]
+    default_schema: str | None
+
+
+def compare_connection(
+    connection: Connection, loaded: LoadedModels, request: CheckRequest, masked_url: str
+) -> Drift:
+    """Reflect the database on an open connection and compare it with the models."""
+    options = CompareOptions(tuple(request.exclude_tables), tuple(request.include_tables))
+    db_shape, targets, explicit = reflect_for_models(connection, loaded, request.schemas)
+    findings = compare_models(loaded, db_shape, connection.dialect, targets, explicit, options)
+    report = Report(
+        dialect=db_shape.dialect,
+        url=masked_url,
+        findings=findings,
+        fail_on=Severity(request.fail_on),
+        warnings=db_shape.warnings,
+        schemas=list(targets),
+    )
+    return Drift(report, loaded, db_shape, list(targets), db_shape.default_schema)
+
+
+def read_drift(loaded: LoadedModels, database: Database, request: CheckRequest) -> Drift:
+    """Compare the models with the database in one read-only transaction."""
+    try:
+        with database.connect() as connection:
+            return compare_connection(connection, loaded, request, database.masked_url)
+    except SchemaDoctorError:
+        raise
+    except SQLAlchemyError as error:
+        raise describe_database_error(error, database.url, "Reading the database schema") from error
+
+
 def check(
     models: LoadedModels | MetaData | Sequence[str] | str,
     db: Database | Engine | str,
@@ -130,23 +174,33 @@ def check(
     """
     loaded = as_models(models)
     database = as_database(db, timeouts)
-    options = CompareOptions(tuple(exclude_tables), tuple(include_tables))
+    request = CheckRequest(
+        schemas=tuple(schemas),
+        exclude_tables=tuple(exclude_tables),
+        include_tables=tuple(include_tables),
+        fail_on=Severity(fail_on),
+        timeouts=timeouts or Timeouts(),
+    )
+    return read_drift(loaded, database, request).report
 
+
+def plan(
+    models: LoadedModels | MetaData | Sequence[str] | str,
+    db: Database | Engine | str,
+    request: CheckRequest | None = None,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """Compare, then plan the statements that fix the failing findings (nothing is written)."""
+    from schemadoctor.plan import PlanOptions, plan_fix
+
+    request = request or CheckRequest()
+    loaded = as_models(models)
+    database = as_database(db, request.timeouts)
     try:
         with database.connect() as connection:
-            db_shape, targets, explicit = reflect_for_models(connection, loaded, schemas)
-            dialect = connection.dialect
+            drift = compare_connection(connection, loaded, request, database.masked_url)
+            return plan_fix(connection, drift, options or PlanOptions())
     except SchemaDoctorError:
         raise
     except SQLAlchemyError as error:
-        raise describe_database_error(error, database.url, "Reading the database schema") from error
-
-    findings = compare_models(loaded, db_shape, dialect, targets, explicit, options)
-    return Report(
-        dialect=db_shape.dialect,
-        url=database.masked_url,
-        findings=findings,
-        fail_on=Severity(fail_on),
-        warnings=db_shape.warnings,
-        schemas=list(targets),
-    )
+        raise describe_database_error(error, database.url, "Planning the fix") from error

@@ -84,3 +84,7 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
 from schemadoctor.cli.check import check_command  # noqa: E402
 
 main.add_command(check_command)
+
+from schemadoctor.cli.fix import fix_command  # noqa: E402
+
+main.add_command(fix_command)
