@@ -69,6 +69,7 @@ def apply_fix(
         include_tables=request.include_tables,
         fail_on=request.fail_on,
         timeouts=request.timeouts,
+        ignore=request.ignore,
     )
     return ApplyResult(plan=plan, ran=ran, report=report)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from schemadoctor.cli.check import warn_password_on_command_line
-from schemadoctor.cli.options import FAIL_ON, database_options, model_options
+from schemadoctor.cli.options import FAIL_ON, config_option, database_options, model_options
 
 if TYPE_CHECKING:
     from schemadoctor.plan import Plan
@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 @click.option(
     "--fail-on",
     type=FAIL_ON,
-    default="warning",
-    show_default=True,
-    help="Lowest severity of the findings to fix.",
+    default=None,
+    help="Lowest severity of the findings to fix  [default: the configuration's, or warning]",
 )
 @click.option(
     "--allow-destructive",
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
 @click.option("--message", "-m", default="fix schema drift", help="The revision's message.")
 @click.option("--apply", "apply_", is_flag=True, help="Run the statements on the database.")
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
+@config_option
 def fix_command(
     model_targets: tuple[str, ...],
     exclude_tables: tuple[str, ...],
@@ -62,7 +62,7 @@ def fix_command(
     connect_timeout: float,
     lock_timeout: float,
     statement_timeout: float,
-    fail_on: str,
+    fail_on: str | None,
     allow_destructive: bool,
     concurrently: bool,
     format_name: str,
@@ -71,19 +71,22 @@ def fix_command(
     message: str,
     apply_: bool,
     yes: bool,
+    config_path: str | None,
 ) -> None:
     """Print the statements that fix the drift; --apply runs them.
 
     Example: schemadoctor fix --models app.models:Base --db sqlite:///app.db --apply
     """
     from schemadoctor.api import CheckRequest, as_models, plan
-    from schemadoctor.connect import Timeouts, resolve_url
+    from schemadoctor.config import load_config
+    from schemadoctor.connect import Timeouts
     from schemadoctor.errors import ConfigurationError
     from schemadoctor.findings import Severity
     from schemadoctor.plan import PlanOptions
 
+    config = load_config(config_path)
     warn_password_on_command_line(db_url)
-    url = resolve_url(db_url)
+    url = config.resolve_url(db_url)
     if apply_ and format_name == "alembic":
         raise ConfigurationError(
             "--apply runs SQL; to apply an Alembic revision, write it with --format alembic "
@@ -95,14 +98,15 @@ def fix_command(
             "the index in op.get_context().autocommit_block() by hand."
         )
     request = CheckRequest(
-        schemas=schemas,
-        exclude_tables=exclude_tables,
-        include_tables=include_tables,
-        fail_on=Severity(fail_on),
+        schemas=schemas or config.schemas,
+        exclude_tables=exclude_tables or config.exclude_tables,
+        include_tables=include_tables or config.include_tables,
+        fail_on=Severity(fail_on or config.fail_on or "warning"),
         timeouts=Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout),
+        ignore=config.ignore,
     )
     options = PlanOptions(allow_destructive=allow_destructive, concurrently=concurrently)
-    models = as_models(list(model_targets))
+    models = as_models(list(model_targets or config.models))
 
     the_plan = plan(models, url, request, options)
 
