@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,9 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 
 
-def write_models(tmp_path: Path, source: str, name: str = "models.py") -> str:
-    """Write a models module and return its path for --models."""
-    path = tmp_path / name
+def write_models(tmp_path: Path, source: str) -> str:
+    """Write a models module under a unique name (imports are cached) and return its path."""
+    path = tmp_path / f"models_{uuid.uuid4().hex[:10]}.py"
     path.write_text(textwrap.dedent(source), encoding="utf-8")
     return str(path)
 

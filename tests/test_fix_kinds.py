@@ -173,22 +173,26 @@ def test_destructive_drift_needs_the_flag(db_url, tmp_path, run_cli, writable_en
 
     refused = run_cli("fix", *common, "--apply", "--yes")
     untouched = run_cli("check", *common, "--format", "json")
+    kept = read_rows(engine, "old_stuff", ["id"])
     allowed = run_cli("fix", *common, "--apply", "--yes", "--allow-destructive")
     after = run_cli("check", *common)
 
-    assert set(kinds(drift)) == {
+    expected_kinds = {
         "extra_table",
         "extra_column",
         "extra_index",
-        "extra_unique_constraint",
         "extra_foreign_key",
         "type_mismatch",
         "nullability_mismatch",
-    }, drift.stdout
+    }
+    if not db_url.startswith("mysql"):
+        # MySQL keeps a unique constraint as a unique index: it is reported as extra_index.
+        expected_kinds.add("extra_unique_constraint")
+    assert set(kinds(drift)) == expected_kinds, drift.stdout
     assert refused.exit_code == 3, refused.stderr
     assert "--allow-destructive" in refused.stderr
     assert kinds(untouched) == kinds(drift)
-    assert read_rows(engine, "old_stuff", ["id"]) == [(1,), (2,)]
+    assert kept == [(1,), (2,)]
     assert allowed.exit_code == 0, allowed.stderr + allowed.stdout
     assert after.exit_code == 0, after.stdout
     assert read_rows(engine, "items", ["id", "name", "code", "amount", "owner_id"]) == [

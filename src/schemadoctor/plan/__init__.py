@@ -51,6 +51,8 @@ def plan_fix(connection: Connection, drift: Drift, options: PlanOptions) -> Plan
 
     planned, skipped = _select(changes, options)
     planned = _merge_alterations(context, planned)
+    skipped += [change for change in planned if change.skip_reason]
+    planned = [change for change in planned if not change.skip_reason]
     if context.dialect == "sqlite":
         planned = _batch_per_table(planned)
     planned = _order(context, planned)
@@ -104,7 +106,7 @@ def _merge_alterations(context: PlanContext, changes: list[Change]) -> list[Chan
             continue
         change.operations = [operation]
         change.reverse = [operation.reverse()]
-    return [c for c in merged if c.skip_reason is None]
+    return merged
 
 
 def _alter_column(
@@ -114,7 +116,7 @@ def _alter_column(
     if db_table is None or column not in db_table.c:
         return None
     db_column = db_table.c[column]
-    db_default = db_column.server_default
+    db_default: Any = getattr(db_column.server_default, "arg", None)
     extra: dict[str, Any] = {}
     if context.dialect == "mysql":
         extra["existing_autoincrement"] = db_column.autoincrement is True
@@ -126,7 +128,7 @@ def _alter_column(
         schema=db_table.schema,
         existing_type=db_column.type,
         existing_nullable=db_column.nullable,
-        existing_server_default=getattr(db_default, "arg", False) if db_default else False,
+        existing_server_default=db_default if db_default is not None else False,
         existing_comment=db_column.comment,
         modify_type=alter.get("modify_type"),
         modify_nullable=alter.get("modify_nullable"),
@@ -141,7 +143,11 @@ def _batch_per_table(changes: list[Change]) -> list[Change]:
     result: list[Change] = []
     batches: dict[TableKey, Change] = {}
     for change in sorted(changes, key=lambda c: c.phase):
-        joins = change.table in rebuilt and (change.batch or change.phase == Phase.COLUMNS)
+        # The rebuild copies the table as it was read: columns added and indexes dropped
+        # before it would come back, so they happen inside it.
+        joins = change.table in rebuilt and (
+            change.batch or change.phase in (Phase.COLUMNS, Phase.DROP_INDEXES)
+        )
         if not joins or change.table is None:
             result.append(change)
             continue

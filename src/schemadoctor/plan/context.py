@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemadoctor.load import LoadedModels
-from schemadoctor.plan.hazards import lightweight_table
+from schemadoctor.plan.hazards import guarded, lightweight_table
 from schemadoctor.plan.model import TableKey
 from schemadoctor.schema import SchemaShape, TableShape, dialect_family
 
@@ -68,7 +68,7 @@ class PlanContext:
         """The table as SQLAlchemy reflects it (types, defaults, named constraints)."""
         if key not in self._db_tables:
             try:
-                with self.connection.begin_nested():
+                with guarded(self.connection):
                     self._db_tables[key] = Table(
                         key[1],
                         self._db_metadata,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, not_, select, text
 from sqlalchemy import column as column_clause
@@ -23,10 +25,18 @@ def lightweight_table(name: str, schema: str | None, columns: Sequence[str] = ()
     return table_clause(name, *(column_clause(c) for c in columns), schema=schema)
 
 
+def guarded(connection: Connection) -> contextlib.AbstractContextManager[Any]:
+    """A savepoint when a transaction is open, so a failed query leaves it usable."""
+    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    if connection.in_transaction() and not autocommit:
+        return connection.begin_nested()
+    return contextlib.nullcontext()
+
+
 def _scalar(connection: Connection, statement: object) -> int | None:
-    """Run one query inside a savepoint, so a failure leaves the transaction usable."""
+    """Run one query; a failure is logged and answers None."""
     try:
-        with connection.begin_nested():
+        with guarded(connection):
             value = connection.execute(statement).scalar()  # type: ignore[call-overload]
     except SQLAlchemyError as error:
         logger.info("A hazard check failed and was left out: %s", error)
