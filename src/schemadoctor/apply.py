@@ -137,6 +137,13 @@ def _apply_in_transaction(
             _release_advisory_lock(connection)
 
 
+def _execute(connection: Connection, statement: str) -> None:
+    """Run one planned statement as it was shown; the format paramstyles need % doubled."""
+    if connection.dialect.paramstyle in ("format", "pyformat"):
+        statement = statement.replace("%", "%%")
+    connection.exec_driver_sql(statement)
+
+
 def _set_local_timeouts(connection: Connection, request: CheckRequest, postgresql: bool) -> None:
     if not postgresql:
         return
@@ -158,7 +165,7 @@ def _run(
     for statement in statements:
         try:
             logger.info("Running %s", statement)
-            connection.exec_driver_sql(statement)
+            _execute(connection, statement)
         except DBAPIError as error:
             raise ApplyFailedError(
                 _failure(database, error, statement, everything)
@@ -183,7 +190,7 @@ def _run_autocommit(
     autocommit.exec_driver_sql(f"SET statement_timeout = {int(request.timeouts.statement * 1000)}")
     for statement in statements:
         try:
-            autocommit.exec_driver_sql(statement)
+            _execute(autocommit, statement)
         except DBAPIError as error:
             raise ApplyFailedError(
                 _failure(database, error, statement, everything),
@@ -252,7 +259,7 @@ def _apply_one_by_one(
         for statement in plan.statements:
             try:
                 logger.info("Running %s", statement)
-                autocommit.exec_driver_sql(statement)
+                _execute(autocommit, statement)
             except DBAPIError as error:
                 raise ApplyFailedError(
                     _failure(database, error, statement, plan.statements),
