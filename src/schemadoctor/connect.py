@@ -163,6 +163,8 @@ class Database:
             raise DatabaseUnreachableError(describe_connect_error(error, self.url)) from error
         try:
             _start_transaction(connection, self.read_only, self.timeouts)
+            if connection.dialect.name in ("mysql", "mariadb"):
+                event.listen(connection, "after_cursor_execute", _raise_skipped_table_warnings)
             yield connection
             if not self.read_only and connection.in_transaction():
                 connection.commit()
@@ -198,6 +200,28 @@ def _start_transaction(connection: Connection, read_only: bool, timeouts: Timeou
             connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
         else:
             connection.exec_driver_sql("SET SESSION TRANSACTION READ WRITE")
+
+
+# A lock wait or statement timeout that information_schema turned into a warning.
+_TIMEOUT_WARNINGS = {1205, 1969, 3024}
+
+
+def _raise_skipped_table_warnings(
+    connection: Connection, cursor: Any, _statement: str, _parameters: Any, *_: Any
+) -> None:
+    # MariaDB's information_schema skips a table it cannot lock in time and only warns: the
+    # check would then read a database without that table. Turn the warning into the error.
+    if not getattr(cursor, "warning_count", 0):
+        return
+    warnings_cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        warnings_cursor.execute("SHOW WARNINGS")
+        warnings = warnings_cursor.fetchall()
+    finally:
+        warnings_cursor.close()
+    for _level, code, message in warnings:
+        if int(code) in _TIMEOUT_WARNINGS:
+            raise connection.dialect.loaded_dbapi.OperationalError(int(code), message)
 
 
 def open_database(
