@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from schemadoctor.cli.options import FAIL_ON, database_options, model_options
+from schemadoctor.cli.options import FAIL_ON, databases_options, model_options
 
 
 def warn_password_on_command_line(db_url: str | None) -> None:
@@ -21,7 +21,7 @@ def warn_password_on_command_line(db_url: str | None) -> None:
 
 @click.command("check")
 @model_options
-@database_options
+@databases_options
 @click.option(
     "--format",
     "format_name",
@@ -42,7 +42,8 @@ def check_command(
     model_targets: tuple[str, ...],
     exclude_tables: tuple[str, ...],
     include_tables: tuple[str, ...],
-    db_url: str | None,
+    db_urls: tuple[str, ...],
+    jobs: int,
     schemas: tuple[str, ...],
     connect_timeout: float,
     lock_timeout: float,
@@ -55,27 +56,38 @@ def check_command(
 
     Example: schemadoctor check --models app.models:Base --db sqlite:///app.db
     """
-    from schemadoctor.api import check
+    from schemadoctor.api import check_databases
+    from schemadoctor.cli.progress import progress_display
     from schemadoctor.connect import Timeouts, resolve_url
     from schemadoctor.report import render
+    from schemadoctor.report.many import render_many
 
-    warn_password_on_command_line(db_url)
-    url = resolve_url(db_url)
+    for db_url in db_urls:
+        warn_password_on_command_line(db_url)
+    urls = list(db_urls) or [resolve_url(None)]
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
 
-    report = check(
-        list(model_targets),
-        url,
-        schemas=schemas,
-        exclude_tables=exclude_tables,
-        include_tables=include_tables,
-        fail_on=fail_on,
-        timeouts=timeouts,
-    )
+    with progress_display() as progress:
+        reports = check_databases(
+            list(model_targets),
+            urls,
+            jobs=jobs,
+            progress=progress,
+            schemas=schemas,
+            exclude_tables=exclude_tables,
+            include_tables=include_tables,
+            fail_on=fail_on,
+            timeouts=timeouts,
+        )
 
+    color = not output and sys.stdout.isatty()
+    if len(reports) == 1:
+        text = render(reports[0], format_name, color=color)
+    else:
+        text = render_many(reports, format_name, color=color)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
-            handle.write(render(report, format_name))
+            handle.write(text)
     else:
-        click.echo(render(report, format_name, color=sys.stdout.isatty()), nl=False)
-    sys.exit(report.exit_code)
+        click.echo(text, nl=False)
+    sys.exit(max(report.exit_code for report in reports))
