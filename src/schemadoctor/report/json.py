@@ -23,6 +23,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "findings": [finding.to_dict() for finding in report.findings],
         "summary": report.summary,
         "schema_summary": summarize_schemas(report).to_dict(),
+        "ignored": [ignored.to_dict() for ignored in report.ignored],
         "warnings": report.warnings,
     }
 
