@@ -227,3 +227,30 @@ def test_diff_of_two_model_sets_needs_a_dialect(run_cli):
     assert result.exit_code == 2
     assert "--dialect" in result.stderr
     assert run_cli("diff", CHAT_MODELS, CHAT_MODELS, "--dialect", "postgresql").exit_code == 0
+
+
+def test_diff_two_mysql_databases_with_different_names(mysql_url, run_cli, writable_engine):
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    staging = make_url(mysql_url)
+    production = staging.set(database=f"{staging.database}_prod")
+    admin = writable_engine(mysql_url)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{production.database}`"))
+    try:
+        models = import_file(Path(CHAT_MODELS))
+        models.Base.metadata.create_all(writable_engine(mysql_url))
+        production_url = production.render_as_string(hide_password=False)
+        _build("chat", production_url, Path("."), writable_engine)
+
+        result = run_cli("diff", mysql_url, production_url, "--format", "json")
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{production.database}`"))
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["kind"], f["table"], f["column"]) for f in findings] == [
+        ("missing_column", "conversations", "workflow_config")
+    ]
