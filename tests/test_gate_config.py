@@ -207,3 +207,19 @@ def test_pre_commit_hook_checks_the_models_against_the_committed_snapshot(
     assert in_sync.exit_code == 0, in_sync.stdout + in_sync.stderr
     assert after_edit.exit_code == 1
     assert "type_mismatch" in after_edit.stdout and "nickname" in after_edit.stdout
+
+
+def test_configuration_outside_the_repository_is_not_read(tmp_path, monkeypatch, run_cli):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.schemadoctor]\nmodels = ["elsewhere.py"]\n', encoding="utf-8"
+    )
+    repository = tmp_path / "repository"
+    (repository / ".git").mkdir(parents=True)
+    monkeypatch.chdir(repository)
+    monkeypatch.delenv("SCHEMADOCTOR_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    result = run_cli("check", "--db", "sqlite:///absent.db")
+
+    assert result.exit_code == 2
+    assert "No models were given" in result.stderr
