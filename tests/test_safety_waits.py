@@ -20,6 +20,8 @@ import json
 import sqlite3
 
 import pytest
+from sqlalchemy import text
+
 from safety_support import (
     CHAT_MODELS,
     HARD_LIMIT,
@@ -34,7 +36,6 @@ from safety_support import (
     statement_running,
     wait_for,
 )
-from sqlalchemy import text
 
 BOUND = 10.0
 LOCK_SENTENCE = "waited too long for a lock held by another session"
@@ -82,7 +83,9 @@ def test_postgresql_table_lock_of_a_migration_ends_within_the_lock_timeout(postg
 def test_postgresql_catalog_lock_ends_within_the_lock_timeout(postgresql_url, catalog, doing):
     build_chat(postgresql_url)
 
-    with session_holding(postgresql_url, f"LOCK TABLE pg_catalog.{catalog} IN ACCESS EXCLUSIVE MODE"):
+    with session_holding(
+        postgresql_url, f"LOCK TABLE pg_catalog.{catalog} IN ACCESS EXCLUSIVE MODE"
+    ):
         outcome = _check(postgresql_url, "--lock-timeout", "1", "--connect-timeout", "5")
 
     _assert_bounded_failure(outcome, LOCK_SENTENCE, doing)
@@ -92,7 +95,9 @@ def test_postgresql_catalog_lock_ends_within_the_lock_timeout(postgresql_url, ca
 def test_postgresql_statement_timeout_ends_a_blocked_read(postgresql_url):
     build_chat(postgresql_url)
 
-    with session_holding(postgresql_url, "LOCK TABLE pg_catalog.pg_constraint IN ACCESS EXCLUSIVE MODE"):
+    with session_holding(
+        postgresql_url, "LOCK TABLE pg_catalog.pg_constraint IN ACCESS EXCLUSIVE MODE"
+    ):
         outcome = _check(postgresql_url, "--lock-timeout", "30", "--statement-timeout", "1")
 
     _assert_bounded_failure(outcome, STATEMENT_SENTENCE)
