@@ -11,11 +11,11 @@ from schemadoctor.schema import ColumnShape, SchemaShape, TableShape
 
 
 def _finding(table: TableShape, column: ColumnShape, **fields: object) -> Finding:
+    fields.setdefault("location", column.location)
     return Finding(
         schema=table.schema,
         table=table.name,
         column=column.name,
-        location=column.location,
         **fields,  # type: ignore[arg-type]
     )
 
@@ -110,7 +110,11 @@ def _compare_column(
         if finding is not None:
             yield finding
     if model.default is not None and not model.autoincrement and not model.computed:
-        finding = _compare_default(table, model, db, db_signature or model_signature)
+        finding = _compare_default(dialect, table, model, db, db_signature or model_signature)
+        if finding is not None:
+            yield finding
+    elif model.default is None and not (model.autoincrement or model.computed):
+        finding = _unmodelled_default(dialect, table, model, db, db_signature)
         if finding is not None:
             yield finding
 
@@ -240,11 +244,42 @@ def _compare_nullability(table: TableShape, model: ColumnShape, db: ColumnShape)
     )
 
 
-def _compare_default(
-    table: TableShape, model: ColumnShape, db: ColumnShape, signature: TypeSignature | None
+def _unmodelled_default(
+    dialect: str,
+    table: TableShape,
+    model: ColumnShape,
+    db: ColumnShape,
+    signature: TypeSignature | None,
 ) -> Finding | None:
-    model_default = normalize_default(model.default, signature)
-    db_default = normalize_default(db.default, signature)
+    """A database default the models do not declare: harmless, inserts just get a value."""
+    if db.autoincrement or db.computed or normalize_default(db.default, signature, dialect) is None:
+        return None
+    # Limitation: a model column with server_default=FetchedValue() looks like one with no
+    # server default here — a flag on ColumnShape would let it skip this finding.
+    return _finding(
+        table,
+        model,
+        kind=Kind.DEFAULT_MISMATCH,
+        severity=Severity.INFO,
+        message=(
+            f"Column {table.name}.{model.name} has server default {db.default} in the database; "
+            "the models declare none."
+        ),
+        hint="Declare server_default in the model, or drop the default with a migration.",
+        expected=None,
+        actual=db.default,
+    )
+
+
+def _compare_default(
+    dialect: str,
+    table: TableShape,
+    model: ColumnShape,
+    db: ColumnShape,
+    signature: TypeSignature | None,
+) -> Finding | None:
+    model_default = normalize_default(model.default, signature, dialect)
+    db_default = normalize_default(db.default, signature, dialect)
     if model_default == db_default:
         return None
     return _finding(
