@@ -153,7 +153,10 @@ def _type_message(
 ) -> str:
     subject = f"Column {table.name}.{model.name}"
     if relation == TypeRelation.INCOMPATIBLE:
-        return f"{subject} is {db.type} in the database but {model.type} in the models."
+        return (
+            f"{subject} is {db.type} in the database, incompatible with the models' "
+            f"{model.type}: the application's values do not fit the column."
+        )
     if relation == TypeRelation.NARROWER:
         return (
             f"{subject} is {db.type} in the database, narrower than the models' {model.type}: "
