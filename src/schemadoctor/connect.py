@@ -59,7 +59,11 @@ def resolve_url(option: str | None, environ: Mapping[str, str] | None = None) ->
     )
 
 
-_PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^@\s]*)@")
+# The password runs to the last "@" before the host, so an unencoded "@" in it is masked too.
+_PASSWORD_IN_TEXT = re.compile(
+    r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>\S*?)@"
+    r"(?=[^@\s/'\"]*(?:[/?\s'\"]|$))"
+)
 
 
 def mask_text(text: str, url: URL | None = None) -> str:
@@ -82,7 +86,7 @@ def mask_url(url: URL | str) -> str:
     if isinstance(url, str):
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             return mask_text(url)
         return parsed.render_as_string(hide_password=True)
     return url.render_as_string(hide_password=True)
@@ -92,7 +96,8 @@ def parse_url(text: str) -> URL:
     """Parse a URL and point it at a synchronous driver that is installed."""
     try:
         url = make_url(text)
-    except ArgumentError as error:
+    except (ArgumentError, ValueError) as error:
+        # ValueError: SQLAlchemy parses the port with int(), so "host:abc" fails there.
         raise ConfigurationError(
             f"The database URL {mask_text(text)!r} is malformed; expected a URL such as "
             "postgresql://user@host/dbname, mysql://user@host/dbname or sqlite:///path.db."
@@ -211,8 +216,14 @@ def open_database(
     if backend == "sqlite":
         options["creator"] = _sqlite_creator(url, read_only, timeouts)
         url = url.set(database=url.database)
-    elif backend == "postgresql" or backend in ("mysql", "mariadb"):
+    elif backend == "postgresql":
         options["connect_args"] = {"connect_timeout": max(1, int(timeouts.connect))}
+        options["pool_size"] = pool_size
+    elif backend in ("mysql", "mariadb"):
+        # pymysql's connect_timeout covers only the TCP connect; read_timeout bounds the
+        # handshake, so a server that accepts and never answers cannot hang the check.
+        connect = max(1, int(timeouts.connect))
+        options["connect_args"] = {"connect_timeout": connect, "read_timeout": connect}
         options["pool_size"] = pool_size
     try:
         engine = create_engine(url, **options)
@@ -232,6 +243,8 @@ def open_database(
         ) from error
     if backend == "sqlite":
         _attach_sqlite_settings(engine)
+    elif url.get_driver_name() == "pymysql":
+        _relax_read_timeout_after_connect(engine, timeouts)
     return Database(engine=engine, url=url, read_only=read_only, timeouts=timeouts)
 
 
@@ -270,6 +283,16 @@ def _attach_sqlite_settings(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def _relax_read_timeout_after_connect(engine: Engine, timeouts: Timeouts) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Once connected, a catalog query may take up to the statement timeout (the server
+        # cancels it then); the socket read waits a little longer so the server's error wins.
+        # Limitation: pymysql has no public setter — this sets its private _read_timeout.
+        if hasattr(dbapi_connection, "_read_timeout"):
+            dbapi_connection._read_timeout = timeouts.statement + max(5.0, timeouts.connect)
 
 
 def describe_connect_error(error: BaseException, url: URL) -> str:

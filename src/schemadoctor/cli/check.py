@@ -6,7 +6,22 @@ import sys
 
 import click
 
+from schemadoctor.cli import Application, color_wanted
 from schemadoctor.cli.options import FAIL_ON, database_options, model_options
+
+
+def write_output(path: str, text: str) -> None:
+    """Write the report to ``--output``; a path that cannot be written is bad input."""
+    from schemadoctor.errors import ConfigurationError
+
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise ConfigurationError(
+            f"Cannot write the report to {path!r} ({error.strerror or error}); "
+            "check that the folder exists and is writable."
+        ) from error
 
 
 def warn_password_on_command_line(db_url: str | None) -> None:
@@ -61,6 +76,9 @@ def check_command(
 
     warn_password_on_command_line(db_url)
     url = resolve_url(db_url)
+    app = click.get_current_context().find_object(Application)
+    if app is not None:
+        app.remember_password(url)
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
 
     report = check(
@@ -74,8 +92,7 @@ def check_command(
     )
 
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(render(report, format_name))
+        write_output(output, render(report, format_name))
     else:
-        click.echo(render(report, format_name, color=sys.stdout.isatty()), nl=False)
+        click.echo(render(report, format_name, color=color_wanted(sys.stdout)), nl=False)
     sys.exit(report.exit_code)

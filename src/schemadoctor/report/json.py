@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemadoctor.findings import Report
+from schemadoctor.findings import Finding, Report
+from schemadoctor.report.paths import display_path
 
 JSON_VERSION = 1
 
@@ -19,10 +20,17 @@ def report_data(report: Report) -> dict[str, Any]:
         "fail_on": report.fail_on.value,
         "in_sync": report.in_sync,
         "exit_code": report.exit_code,
-        "findings": [finding.to_dict() for finding in report.findings],
+        "findings": [_finding_data(finding) for finding in report.findings],
         "summary": report.summary,
         "warnings": report.warnings,
     }
+
+
+def _finding_data(finding: Finding) -> dict[str, Any]:
+    data = finding.to_dict()
+    if data.get("location"):
+        data["location"] = {**data["location"], "path": display_path(data["location"]["path"])}
+    return data
 
 
 def render_json(report: Report) -> str:
