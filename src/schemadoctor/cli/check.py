@@ -94,5 +94,7 @@ def check_command(
     if output:
         write_output(output, render(report, format_name))
     else:
-        click.echo(render(report, format_name, color=color_wanted(sys.stdout)), nl=False)
+        color = color_wanted(sys.stdout)
+        # click.echo would strip the escape codes off a non-terminal, even under FORCE_COLOR.
+        click.echo(render(report, format_name, color=color), nl=False, color=color)
     sys.exit(report.exit_code)

@@ -26,11 +26,28 @@ def report_data(report: Report) -> dict[str, Any]:
     }
 
 
+FINDING_FIELDS = (
+    "kind",
+    "severity",
+    "schema",
+    "table",
+    "column",
+    "name",
+    "expected",
+    "actual",
+    "message",
+    "hint",
+    "location",
+)
+
+
 def _finding_data(finding: Finding) -> dict[str, Any]:
+    """One ``findings[]`` item: the documented fields first, in README's order."""
     data = finding.to_dict()
     if data.get("location"):
         data["location"] = {**data["location"], "path": display_path(data["location"]["path"])}
-    return data
+    ordered = {key: data.pop(key) for key in FINDING_FIELDS if key in data}
+    return {**ordered, **data}
 
 
 def render_json(report: Report) -> str:
