@@ -8,16 +8,47 @@ from typing import Any
 import click
 
 FAIL_ON = click.Choice(["error", "warning", "info"])
+# The report formats; kept here (not imported from report/) so that --help stays fast.
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+
+
+def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--config: the configuration file, instead of searching from the current folder up."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Configuration file (default: schemadoctor.toml or pyproject.toml, found upward).",
+    )(function)
 
 
 def database_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--db, --schema and the timeouts."""
+    return _database_options(function, many=False)
+
+
+def databases_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--db (repeatable: several databases or shards), --schema, --jobs and the timeouts."""
+    function = click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1, max=32),
+        default=1,
+        show_default=True,
+        help="Connections reading at once (schema batches, or databases with several --db).",
+    )(function)
+    return _database_options(function, many=True)
+
+
+def _database_options(function: Callable[..., Any], many: bool) -> Callable[..., Any]:
     options = [
         click.option(
             "--db",
-            "db_url",
+            "db_urls" if many else "db_url",
             metavar="URL",
-            help="Database URL; defaults to $SCHEMADOCTOR_DATABASE_URL, then $DATABASE_URL.",
+            multiple=many,
+            help="Database URL; defaults to $SCHEMADOCTOR_DATABASE_URL, then $DATABASE_URL."
+            + (" Repeat it to check several databases (shards)." if many else ""),
         ),
         click.option(
             "--schema",

@@ -7,6 +7,7 @@ from typing import Any
 
 from schemadoctor.findings import Finding, Report
 from schemadoctor.report.paths import display_path
+from schemadoctor.report.schemas import summarize_schemas
 
 JSON_VERSION = 1
 
@@ -22,6 +23,8 @@ def report_data(report: Report) -> dict[str, Any]:
         "exit_code": report.exit_code,
         "findings": [_finding_data(finding) for finding in report.findings],
         "summary": report.summary,
+        "schema_summary": summarize_schemas(report).to_dict(),
+        "ignored": [ignored.to_dict() for ignored in report.ignored],
         "warnings": report.warnings,
     }
 
