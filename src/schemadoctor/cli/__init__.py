@@ -131,3 +131,7 @@ from schemadoctor.cli.snapshot import snapshot_command  # noqa: E402
 main.add_command(check_command)
 main.add_command(snapshot_command)
 main.add_command(diff_command)
+
+from schemadoctor.cli.fix import fix_command  # noqa: E402
+
+main.add_command(fix_command)
