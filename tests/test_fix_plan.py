@@ -25,6 +25,7 @@ people = Table(
     Column("email", String(50), nullable=False),
     Column("nickname", String(20), unique=True),
     Column("age", Integer, nullable=False),
+    Column("city", String(4)),
 )
 """
 
@@ -38,11 +39,12 @@ def test_hazards_skip_what_would_fail(db_url, tmp_path, run_cli, writable_engine
         Column("id", Integer, primary_key=True),
         Column("email", String(50), nullable=True),
         Column("nickname", String(20)),
+        Column("city", String(50)),
     )
     rows = [
-        {"id": 1, "email": None, "nickname": "al"},
-        {"id": 2, "email": None, "nickname": "al"},
-        {"id": 3, "email": "c@x", "nickname": None},
+        {"id": 1, "email": None, "nickname": "al", "city": "Amsterdam"},
+        {"id": 2, "email": None, "nickname": "al", "city": "Oslo"},
+        {"id": 3, "email": "c@x", "nickname": None, "city": None},
     ]
     build(engine, metadata, {"people": rows})
     models = write_models(tmp_path, HAZARD_MODELS)
@@ -56,6 +58,7 @@ def test_hazards_skip_what_would_fail(db_url, tmp_path, run_cli, writable_engine
     assert "the column is NOT NULL, the model gives it no server default" in result.stderr
     assert "2 rows hold NULL in email" in result.stderr
     assert "1 value(s) of (nickname) occur more than once" in result.stderr
+    assert "1 row holds values longer than 4 characters in city" in result.stderr
     assert read_rows(engine, "people", ["id", "email", "nickname"]) == [
         (1, None, "al"),
         (2, None, "al"),

@@ -167,10 +167,11 @@ def _run(
             logger.info("Running %s", statement)
             _execute(connection, statement)
         except DBAPIError as error:
+            outcome = "the transaction was rolled back, so the database is unchanged" + (
+                " apart from the enum labels committed before it" if committed else ""
+            )
             raise ApplyFailedError(
-                _failure(database, error, statement, everything)
-                + " The transaction was rolled back: nothing it held was applied"
-                + (" (the enum labels committed before it stay)." if committed else "."),
+                _failure(database, error, statement, everything, outcome),
                 ran=list(committed),
                 not_run=[s for s in everything if s not in committed],
             ) from error
@@ -192,8 +193,12 @@ def _run_autocommit(
         try:
             _execute(autocommit, statement)
         except DBAPIError as error:
+            outcome = (
+                f"the {len(ran)} statement(s) before it were committed and stay, "
+                f"the {len(everything) - len(ran)} from it on did not run"
+            )
             raise ApplyFailedError(
-                _failure(database, error, statement, everything),
+                _failure(database, error, statement, everything, outcome),
                 ran=list(ran),
                 not_run=[s for s in everything if s not in ran],
             ) from error
@@ -261,8 +266,13 @@ def _apply_one_by_one(
                 logger.info("Running %s", statement)
                 _execute(autocommit, statement)
             except DBAPIError as error:
+                outcome = (
+                    f"the {len(ran)} statement(s) before it ran and stay applied (MySQL commits "
+                    f"each DDL statement), the {len(plan.statements) - len(ran)} from it on did "
+                    "not run"
+                )
                 raise ApplyFailedError(
-                    _failure(database, error, statement, plan.statements),
+                    _failure(database, error, statement, plan.statements, outcome),
                     ran=list(ran),
                     not_run=plan.statements[len(ran) :],
                 ) from error
@@ -280,7 +290,9 @@ def _failure(
     error: DBAPIError,
     statement: str,
     everything: Sequence[str],
+    outcome: str,
 ) -> str:
+    """One sentence: which statement failed, why, what that left behind and what to do."""
     detail = mask_text(str(error.orig or error), database.url)
     first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else "error"
     lowered = detail.lower()
@@ -293,16 +305,15 @@ def _failure(
         or "lock wait timeout" in lowered
         or "database is locked" in lowered
     ):
-        return (
-            f"{where} waited more than {database.timeouts.lock:g} s for a lock held by another "
-            "session; retry when the table is idle, or raise --lock-timeout."
-        )
-    if "statement timeout" in lowered or "max_statement_time" in lowered:
-        return (
-            f"{where} ran longer than {database.timeouts.statement:g} s and was cancelled; "
-            "raise --statement-timeout or run it in a quiet hour."
-        )
-    return f"{where} failed: {first}."
+        cause = f"waited more than {database.timeouts.lock:g} s for a lock held by another session"
+        advice = "retry when the table is idle, or raise --lock-timeout"
+    elif "statement timeout" in lowered or "max_statement_time" in lowered:
+        cause = f"ran longer than {database.timeouts.statement:g} s and was cancelled"
+        advice = "raise --statement-timeout, or run it in a quiet hour"
+    else:
+        cause = f"failed ({first.rstrip('.')})"
+        advice = "fix the cause, then run schemadoctor fix again"
+    return f"{where} {cause}; {outcome}; {advice}."
 
 
 __all__ = ["ApplyResult", "SchemaDoctorError", "apply_fix"]

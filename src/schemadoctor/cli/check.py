@@ -140,13 +140,19 @@ def write_report(report: Report, format_name: str, output: str | None) -> None:
 
 def write_reports(reports: list[Report], format_name: str, output: str | None) -> None:
     """Render the reports of several databases together to --output or stdout."""
+    from schemadoctor.report.github import append_step_summary
     from schemadoctor.report.many import render_many
+    from schemadoctor.report.paths import repository_root
 
+    root = repository_root()
     if output and output != "-":
-        write_output(output, render_many(reports, format_name))
+        write_output(output, render_many(reports, format_name, root=root))
     else:
         color = color_wanted(sys.stdout)
-        click.echo(render_many(reports, format_name, color=color), nl=False, color=color)
+        click.echo(render_many(reports, format_name, color=color, root=root), nl=False, color=color)
+    if format_name == "github":
+        for report in reports:
+            append_step_summary(report, root)
 
 
 def remember_passwords(urls: Iterable[str]) -> None:

@@ -168,6 +168,10 @@ def _rows(count: int | None) -> str:
     return f"{count} row" + ("" if count == 1 else "s")
 
 
+def _verb(count: int | None, verb: str) -> str:
+    return f"{verb}s" if count == 1 else verb
+
+
 def _extra_column(context: PlanContext, finding: Finding) -> Iterator[Change]:
     key = _key(finding)
     db_table = context.db_table(key)
@@ -233,11 +237,22 @@ def _type_mismatch(context: PlanContext, finding: Finding) -> Iterator[Change]:
         modify_type=model_column.type,
     )
     change.destructive = not widening
-    if _family(context) == "postgresql" and not widening:
+    # An explicit cast truncates strings silently: narrowing goes without USING, so it fails.
+    if _family(context) == "postgresql" and relation in ("incompatible", "compatible"):
         change.alter["postgresql_using"] = _using(context, finding.column or "", model_column)
     change.hazards.append(_rewrite_hazard(context, finding, widening))
     if not widening:
         change.hazards.append("values that do not convert or fit make the statement fail")
+    length = getattr(model_column.type, "length", None)
+    if relation == "wider" and isinstance(length, int):
+        too_long = hazards.count_longer(
+            context.connection, context.clause(key, [model_column.name]), model_column.name, length
+        )
+        if too_long:
+            change.skip_reason = (
+                f"it would fail: {_rows(too_long)} {_verb(too_long, 'hold')} values longer "
+                f"than {length} characters in {finding.column}; shorten them first"
+            )
     yield from plan_missing_enum_types(context, key, table, only=finding.column)
     yield change
 
@@ -282,7 +297,8 @@ def _nullability(context: PlanContext, finding: Finding) -> Iterator[Change]:
     )
     if nulls:
         change.skip_reason = (
-            f"it would fail: {_rows(nulls)} hold NULL in {finding.column}; fill them first"
+            f"it would fail: {_rows(nulls)} {_verb(nulls, 'hold')} NULL in {finding.column}; "
+            "fill them first"
         )
     elif nulls is None:
         change.hazards.append("fails if the column holds NULLs (they could not be counted)")
@@ -337,7 +353,8 @@ def _inline_enum(context: PlanContext, finding: Finding) -> Iterator[Change]:
 
 
 def _enum(context: PlanContext, finding: Finding) -> Iterator[Change]:
-    if finding.column is not None:
+    # A PostgreSQL enum type's finding names a column that uses it, but the fix is on the type.
+    if finding.column is not None and finding.details.get("type") != "enum":
         yield from _inline_enum(context, finding)
         return
     yield from plan_enum_type(context, finding)
@@ -554,8 +571,8 @@ def _orphans(
         )
     if orphans:
         change.skip_reason = (
-            f"it would fail: {_rows(orphans)} refer to no row of {referred.name}; "
-            "delete or fix them first"
+            f"it would fail: {_rows(orphans)} {_verb(orphans, 'refer')} to no row of "
+            f"{referred.name}; delete or fix them first"
         )
     elif _family(context) == "postgresql":
         change.hazards.append("checks every row while holding a lock that blocks writes")
@@ -610,6 +627,10 @@ def _extra_constraint(
 
 
 def _extra_unique(context: PlanContext, finding: Finding) -> Iterator[Change]:
+    # On MySQL the unique constraint is a unique index (details["index"]): drop the index.
+    if finding.details.get("index"):
+        yield from _extra_index(context, finding)
+        return
     yield from _extra_constraint(context, finding, "unique constraint", Phase.DROP_INDEXES)
 
 

@@ -61,6 +61,15 @@ def count_nulls(connection: Connection, table: TableClause, column: str) -> int 
     return _scalar(connection, statement)
 
 
+def count_longer(
+    connection: Connection, table: TableClause, column: str, length: int
+) -> int | None:
+    """How many values of the column are longer than ``length`` characters."""
+    measure = func.char_length if connection.dialect.name != "sqlite" else func.length
+    statement = select(func.count()).select_from(table).where(measure(table.c[column]) > length)
+    return _scalar(connection, statement)
+
+
 def count_duplicates(
     connection: Connection, table: TableClause, columns: Sequence[str]
 ) -> int | None:

@@ -148,6 +148,9 @@ def reflect_schemas(
     return shape
 
 
+# Limitation: an enum type on the search path is reported in the table's schema, as the reference
+# reader does, even when it lives elsewhere (public.mood used by tenant.t) — reporting the type's
+# own schema on both readers and in describe.py would lift it.
 def _read_columns(
     connection: Connection, parameters: dict[str, Any]
 ) -> dict[_TableKey, list[ColumnShape]]:
