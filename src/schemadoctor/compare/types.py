@@ -339,6 +339,9 @@ def _relate_families(dialect: str, model: TypeSignature, db: TypeSignature) -> T
         return TypeRelation.COMPATIBLE
     if families in ({"enum", "string"}, {"enum", "text"}, {"citext", "text"}):
         return TypeRelation.COMPATIBLE
+    # MySQL's SET and YEAR take strings and small integers: a different check, same values.
+    if families in ({"set", "string"}, {"set", "text"}, {"year", "integer"}):
+        return TypeRelation.COMPATIBLE
     if families == {"citext", "string"}:
         return TypeRelation.COMPATIBLE
     # SQLAlchemy stores these as text on SQLite; any text column reads back the same.
@@ -350,6 +353,22 @@ def _relate_families(dialect: str, model: TypeSignature, db: TypeSignature) -> T
     ):
         return TypeRelation.COMPATIBLE
     return TypeRelation.INCOMPATIBLE
+
+
+def is_harmless(dialect: str, model: TypeSignature, db: TypeSignature) -> bool:
+    """True for a compatible pair that reads and writes the application's values unchanged."""
+    families = {model.family, db.family}
+    if families == {"json", "jsonb"}:
+        return True
+    if dialect == "sqlite" and model.family != db.family:
+        # SQLite keeps dates, times, JSON and UUIDs as text: the declared name is only a label.
+        return True
+    same_but_sign = (
+        model.family == db.family
+        and model.unsigned != db.unsigned
+        and (model.size, model.precision, model.scale) == (db.size, db.precision, db.scale)
+    )
+    return same_but_sign
 
 
 def _relate_strings(model: TypeSignature, db: TypeSignature) -> TypeRelation:
