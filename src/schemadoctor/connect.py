@@ -59,7 +59,11 @@ def resolve_url(option: str | None, environ: Mapping[str, str] | None = None) ->
     )
 
 
-_PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^@\s]*)@")
+# The password runs to the last "@" before the host, so an unencoded "@" in it is masked too.
+_PASSWORD_IN_TEXT = re.compile(
+    r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>\S*?)@"
+    r"(?=[^@\s/'\"]*(?:[/?\s'\"]|$))"
+)
 
 
 def mask_text(text: str, url: URL | None = None) -> str:
@@ -82,7 +86,7 @@ def mask_url(url: URL | str) -> str:
     if isinstance(url, str):
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             return mask_text(url)
         return parsed.render_as_string(hide_password=True)
     return url.render_as_string(hide_password=True)
@@ -92,7 +96,8 @@ def parse_url(text: str) -> URL:
     """Parse a URL and point it at a synchronous driver that is installed."""
     try:
         url = make_url(text)
-    except ArgumentError as error:
+    except (ArgumentError, ValueError) as error:
+        # ValueError: SQLAlchemy parses the port with int(), so "host:abc" fails there.
         raise ConfigurationError(
             f"The database URL {mask_text(text)!r} is malformed; expected a URL such as "
             "postgresql://user@host/dbname, mysql://user@host/dbname or sqlite:///path.db."
