@@ -48,9 +48,9 @@ def describe_models(
 
 
 def _enum_schema(table: Table, default_schema: str | None) -> str | None:
-    # An Enum without a schema of its own (inherit_schema=False) is created on the search
-    # path, whatever schema its table lives in; MetaData(schema=...) applies to it too.
-    return table.metadata.schema or default_schema
+    # An Enum without a schema of its own is created on the search path, whatever schema its
+    # table lives in (inherit_schema=True and MetaData(schema=...) set the type's schema).
+    return default_schema
 
 
 def _native_enum(column: Column[Any], dialect: Dialect) -> Enum | None:

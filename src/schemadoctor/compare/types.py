@@ -211,6 +211,10 @@ def parse_type(dialect: str, text: str) -> TypeSignature:
     if full_name in ("enum", "set"):
         labels = split_labels(arguments or "")
         return TypeSignature(family=full_name, name=full_name, labels=labels)
+    if full_name.startswith("interval "):
+        # Limitation: an INTERVAL's field list (DAY TO SECOND...) is not compared — it only
+        # truncates values, and the readers spell it inconsistently.
+        full_name = "interval"
     known = _NAMES.get(full_name)
     if known is None:
         if dialect == "sqlite":
@@ -248,7 +252,9 @@ def _signature(
             return TypeSignature(family, family, size=None, length=numbers[0])
         return TypeSignature(family, family, size=size, length=length, fixed=name == "binary")
     if family in ("time", "datetime"):
-        precision = numbers[0] if numbers else None
+        # No precision means microseconds on PostgreSQL and whole seconds on MySQL.
+        default_precision = {"postgresql": 6, "mysql": 0}.get(dialect)
+        precision = numbers[0] if numbers else default_precision
         variant = "timestamp" if dialect == "mysql" and name == "timestamp" else family
         return TypeSignature(family, variant, precision=precision, timezone=timezone)
     if family == "bit":
@@ -341,6 +347,9 @@ def _relate_families(dialect: str, model: TypeSignature, db: TypeSignature) -> T
         return TypeRelation.COMPATIBLE
     # MySQL's SET and YEAR take strings and small integers: a different check, same values.
     if families in ({"set", "string"}, {"set", "text"}, {"year", "integer"}):
+        return TypeRelation.COMPATIBLE
+    # MariaDB's JSON is LONGTEXT: without its json_valid CHECK the column still holds the text.
+    if dialect == "mysql" and families == {"json", "text"}:
         return TypeRelation.COMPATIBLE
     if families == {"citext", "string"}:
         return TypeRelation.COMPATIBLE
