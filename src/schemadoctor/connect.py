@@ -59,18 +59,27 @@ def resolve_url(option: str | None, environ: Mapping[str, str] | None = None) ->
     )
 
 
-_PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^@\s]*)@")
+# Greedy up to the last @ of the word: an unencoded password may itself hold @ and :.
+_PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^\s'\"]*)@")
+# libpq-style key=value connection strings, as some drivers repeat them in errors.
+_PASSWORD_SETTING = re.compile(r"(?P<key>\b(?:password|passwd|pwd)\s*=\s*)(?:'[^']*'|[^\s;]+)")
+# Every password parse_url has seen in this process: masked wherever it shows up.
+_KNOWN_PASSWORDS: set[str] = set()
 
 
 def mask_text(text: str, url: URL | None = None) -> str:
     """Text with every password it may hold (from ``url`` or any URL in it) replaced by ***."""
     masked = _PASSWORD_IN_TEXT.sub(lambda m: f"{m.group('scheme')}:***@", text)
+    masked = _PASSWORD_SETTING.sub(lambda m: f"{m.group('key')}***", masked)
+    passwords = set(_KNOWN_PASSWORDS)
     if url is not None and url.password:
-        password = str(url.password)
+        passwords.add(str(url.password))
+    for password in sorted(passwords, key=len, reverse=True):
         for variant in {
             password,
             urllib.parse.quote(password, safe=""),
             urllib.parse.quote(password),
+            urllib.parse.quote_plus(password),
         }:
             if variant:
                 masked = masked.replace(variant, "***")
@@ -92,11 +101,19 @@ def parse_url(text: str) -> URL:
     """Parse a URL and point it at a synchronous driver that is installed."""
     try:
         url = make_url(text)
-    except ArgumentError as error:
+        url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
+    except (ArgumentError, ValueError):
+        # A URL that does not parse cannot be masked reliably: show its scheme only, and no
+        # chained cause (its message may quote the password).
+        scheme, separator, _ = text.partition("://")
+        shown = f" ({scheme}://...)" if separator and scheme.isidentifier() else ""
         raise ConfigurationError(
-            f"The database URL {mask_text(text)!r} is malformed; expected a URL such as "
-            "postgresql://user@host/dbname, mysql://user@host/dbname or sqlite:///path.db."
-        ) from error
+            f"The database URL{shown} is malformed; expected a URL such as "
+            "postgresql://user@host:5432/dbname (a password goes after the user and a colon, "
+            "percent-encoded: @ as %40), mysql://user@host/dbname or sqlite:///path.db."
+        ) from None
+    if url.password:
+        _KNOWN_PASSWORDS.add(str(url.password))
     return _sync_driver(url)
 
 
