@@ -184,10 +184,9 @@ def test_destructive_drift_needs_the_flag(db_url, tmp_path, run_cli, writable_en
         "extra_foreign_key",
         "type_mismatch",
         "nullability_mismatch",
+        # On MySQL, whose unique constraints are unique indexes, the unique key is reported so.
+        "extra_unique_constraint",
     }
-    if not db_url.startswith("mysql"):
-        # MySQL keeps a unique constraint as a unique index: it is reported as extra_index.
-        expected_kinds.add("extra_unique_constraint")
     assert set(kinds(drift)) == expected_kinds, drift.stdout
     assert refused.exit_code == 3, refused.stderr
     assert "--allow-destructive" in refused.stderr
@@ -199,3 +198,53 @@ def test_destructive_drift_needs_the_flag(db_url, tmp_path, run_cli, writable_en
         (1, "bolt", "B1", 12, 1),
         (2, "beam", "B2", 7, None),
     ]
+
+
+CHANGED_MODELS = """
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table
+
+metadata = MetaData()
+owners = Table("owners", metadata, Column("id", Integer, primary_key=True))
+items = Table(
+    "items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(20)),
+    Column("owner_id", Integer, ForeignKey("owners.id", name="fk_items_owner",
+                                           ondelete="CASCADE")),
+    Index("ix_items_code", "code", unique=True),
+)
+"""
+
+
+def test_changed_definitions_are_replaced_only_when_allowed(
+    db_url, tmp_path, run_cli, writable_engine
+):
+    engine = writable_engine(db_url)
+    metadata = MetaData()
+    Table("owners", metadata, Column("id", Integer, primary_key=True))
+    Table(
+        "items",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("code", String(20)),
+        Column("owner_id", Integer),
+        Column("legacy_flag", Integer, nullable=False),
+        ForeignKeyConstraint(["owner_id"], ["owners.id"], name="fk_items_owner"),
+        Index("ix_items_code", "code"),
+    )
+    rows = [{"id": 1, "code": "A", "owner_id": 1, "legacy_flag": 0}]
+    build(engine, metadata, {"owners": [{"id": 1}], "items": rows})
+    models = write_models(tmp_path, CHANGED_MODELS)
+    common = ["--models", models, "--db", db_url]
+
+    refused = run_cli("fix", *common, "--apply", "--yes")
+    allowed = run_cli("fix", *common, "--apply", "--yes", "--allow-destructive")
+    after = run_cli("check", *common, "--fail-on", "info", "--format", "json")
+
+    assert refused.exit_code == 3, refused.stderr
+    assert "allow NULL in items.legacy_flag" in refused.stderr
+    assert "replace index ix_items_code" in refused.stderr
+    assert "replace foreign key fk_items_owner" in refused.stderr
+    assert allowed.exit_code == 0, allowed.stderr + allowed.stdout
+    assert kinds(after) == ["extra_column"]
+    assert read_rows(engine, "items", ["id", "code", "owner_id", "legacy_flag"]) == [(1, "A", 1, 0)]

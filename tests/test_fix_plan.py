@@ -214,3 +214,28 @@ def test_plan_orders_tables_before_their_foreign_keys(
     script = planned.stdout
     assert script.index("CREATE TYPE mood") < script.index("CREATE TABLE a_child")
     assert script.index("CREATE TABLE m_parent") < script.index("CREATE TABLE a_child")
+
+
+def test_alembic_revision_for_every_additive_kind(db_url, tmp_path, alembic_env, run_cli,
+                                                  writable_engine):  # fmt: skip
+    from alembic import command
+
+    from test_fix_kinds import ADDITIVE_MODELS, ITEMS, OWNERS, _old_additive_schema
+
+    engine = writable_engine(db_url)
+    build(engine, _old_additive_schema(), {"owners": OWNERS, "items": ITEMS})
+    models = write_models(tmp_path, ADDITIVE_MODELS)
+    config = _alembic_config(alembic_env, db_url)
+    command.stamp(config, "head")
+    revision = alembic_env.parent / "migrations" / "versions" / "fix_drift.py"
+
+    written = run_cli(
+        "fix", "--models", models, "--db", db_url, "--format", "alembic",
+        "--alembic-config", str(alembic_env), "--output", str(revision),
+    )  # fmt: skip
+    command.upgrade(config, "head")
+    fixed = run_cli("check", "--models", models, "--db", db_url)
+
+    assert written.exit_code == 0, written.stderr
+    assert fixed.exit_code == 0, fixed.stdout + revision.read_text()
+    assert len(read_rows(engine, "items", ["id"])) == 3

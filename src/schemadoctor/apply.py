@@ -121,13 +121,19 @@ def _apply_in_transaction(
             _set_local_timeouts(connection, request, postgresql)
             plan = _replan(connection, database, models, request, options, confirmed)
             first = [s for c in plan.ordered if c.commit_first for s in c.statements]
-            _run(connection, database, first, ran, plan.statements)
-        inside = [
-            s for c in plan.ordered if c.transactional and not c.commit_first for s in c.statements
-        ]
-        with connection.begin():
-            _set_local_timeouts(connection, request, postgresql)
-            _run(connection, database, inside, ran, plan.statements, committed=first)
+            inside = [
+                s
+                for c in plan.ordered
+                if c.transactional and not c.commit_first
+                for s in c.statements
+            ]
+            # The plan just checked is applied in the same transaction, unless enum labels
+            # must be committed before the statements that use them.
+            _run(connection, database, first or inside, ran, plan.statements)
+        if first:
+            with connection.begin():
+                _set_local_timeouts(connection, request, postgresql)
+                _run(connection, database, inside, ran, plan.statements, committed=first)
         after = [s for c in plan.ordered if not c.transactional for s in c.statements]
         if after:
             _run_autocommit(connection, database, request, after, ran, plan.statements)

@@ -91,10 +91,21 @@ def mask_url(url: URL | str) -> str:
     if isinstance(url, str):
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             return mask_text(url)
         return parsed.render_as_string(hide_password=True)
     return url.render_as_string(hide_password=True)
+
+
+def _shown_malformed(text: str) -> str:
+    """How an unparsable URL may be quoted without showing a password that is in it."""
+    masked = mask_text(text)
+    if "@" in text and masked != text:
+        return f" {masked!r}"
+    if not any(char in text for char in ":@%"):
+        return f" {text!r}"
+    scheme, separator, _ = text.partition("://")
+    return f" ({scheme}://...)" if separator and scheme.replace("+", "_").isidentifier() else ""
 
 
 def parse_url(text: str) -> URL:
@@ -103,10 +114,9 @@ def parse_url(text: str) -> URL:
         url = make_url(text)
         url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
     except (ArgumentError, ValueError):
-        # A URL that does not parse cannot be masked reliably: show its scheme only, and no
-        # chained cause (its message may quote the password).
-        scheme, separator, _ = text.partition("://")
-        shown = f" ({scheme}://...)" if separator and scheme.isidentifier() else ""
+        # ValueError: SQLAlchemy parses the port with int(), so "host:abc" fails there. No
+        # chained cause: its message may quote the password.
+        shown = _shown_malformed(text)
         raise ConfigurationError(
             f"The database URL{shown} is malformed; expected a URL such as "
             "postgresql://user@host:5432/dbname (a password goes after the user and a colon, "

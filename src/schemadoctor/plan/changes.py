@@ -353,7 +353,8 @@ def _inline_enum(context: PlanContext, finding: Finding) -> Iterator[Change]:
 
 
 def _enum(context: PlanContext, finding: Finding) -> Iterator[Change]:
-    if finding.column is not None:
+    # A PostgreSQL enum type's finding names a column that uses it, but the fix is on the type.
+    if finding.column is not None and finding.details.get("type") != "enum":
         yield from _inline_enum(context, finding)
         return
     yield from plan_enum_type(context, finding)
@@ -626,6 +627,10 @@ def _extra_constraint(
 
 
 def _extra_unique(context: PlanContext, finding: Finding) -> Iterator[Change]:
+    # On MySQL the unique constraint is a unique index (details["index"]): drop the index.
+    if finding.details.get("index"):
+        yield from _extra_index(context, finding)
+        return
     yield from _extra_constraint(context, finding, "unique constraint", Phase.DROP_INDEXES)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
 from typing import Any
@@ -10,6 +11,8 @@ from alembic.autogenerate import render_python_code
 from alembic.operations import Operations, ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Table
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.schema import DefaultClause
 
 from schemadoctor.plan.context import PlanContext
 from schemadoctor.plan.model import Change, Plan
@@ -92,12 +95,24 @@ def render_sql(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _for_python(operation: Any) -> Any:
+    """Alembic renders a bare SQL-expression server default as its text: wrap it to get text()."""
+    if not isinstance(operation, ops.AlterColumnOp):
+        return operation
+    rendered = copy.copy(operation)
+    for attribute in ("modify_server_default", "existing_server_default"):
+        value = getattr(rendered, attribute)
+        if isinstance(value, ClauseElement):
+            setattr(rendered, attribute, DefaultClause(value))
+    return rendered
+
+
 def _alembic_operations(change: Change, reverse: bool) -> list[Any]:
     if change.sql:
         texts = change.reverse_sql if reverse else change.sql
         # Alembic wraps op.execute() text in text(): a colon must not start a bind parameter.
         return [ops.ExecuteSQLOp(re.sub(r":(?=\w)", r"\\:", text)) for text in texts]
-    operations = change.reverse if reverse else change.operations
+    operations = [_for_python(op) for op in (change.reverse if reverse else change.operations)]
     if change.batch and change.table is not None and operations:
         first = change.operations[0]
         table_name = getattr(first, "table_name", change.table[1])
@@ -106,16 +121,21 @@ def _alembic_operations(change: Change, reverse: bool) -> list[Any]:
     return list(operations)
 
 
-def _python(operations: list[Any], batch: bool) -> str:
+def _python(operations: list[Any], dialect: str) -> str:
     if not operations:
         return "    pass"
-    code = render_python_code(ops.UpgradeOps(ops=operations), render_as_batch=batch)
+    # SQL expressions (server defaults such as now()) are written as the database spells them.
+    migration = MigrationContext.configure(dialect_name=dialect)
+    code = render_python_code(
+        ops.UpgradeOps(ops=operations),
+        render_as_batch=dialect == "sqlite",
+        migration_context=migration,
+    )
     return "    " + code.strip()
 
 
 def render_alembic(plan: Plan, revision: str, down_revision: str | None, message: str) -> str:
     """The plan as an Alembic revision: op.* calls in upgrade(), their reverse in downgrade()."""
-    batch = plan.dialect == "sqlite"
     upgrade = [op for change in plan.ordered for op in _alembic_operations(change, False)]
     downgrade = [
         op for change in reversed(plan.ordered) for op in _alembic_operations(change, True)
@@ -133,8 +153,8 @@ def render_alembic(plan: Plan, revision: str, down_revision: str | None, message
         down_revision=down_revision,
         down_revision_repr=repr(down_revision),
         created=created,
-        upgrade=_python(upgrade, batch),
-        downgrade=note + _python(downgrade, batch),
+        upgrade=_python(upgrade, plan.dialect),
+        downgrade=note + _python(downgrade, plan.dialect),
     )
 
 
