@@ -291,7 +291,7 @@ def open_database(
             f"The database URL {mask_url(url)!r} is not usable: {mask_text(str(error), url)}."
         ) from error
     if backend == "sqlite":
-        _attach_sqlite_settings(engine)
+        _attach_sqlite_settings(engine, read_only)
     elif backend == "postgresql":
         _attach_postgresql_timeouts(engine, timeouts)
     elif url.drivername.endswith("+pymysql"):
@@ -358,15 +358,19 @@ def _sqlite_creator(url: URL, read_only: bool, timeouts: Timeouts) -> Any:
     return creator
 
 
-def _attach_sqlite_settings(engine: Engine) -> None:
+def _attach_sqlite_settings(engine: Engine, read_only: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy manage transactions; sqlite3's own implicit BEGIN is turned off.
         dbapi_connection.isolation_level = None
 
+    # A writer takes the write lock up front: upgrading a read lock later fails at once when
+    # another writer holds it, while BEGIN IMMEDIATE waits for it up to the busy timeout.
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(begin)
 
 
 def describe_connect_error(error: BaseException, url: URL) -> str:
