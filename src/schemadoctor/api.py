@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
@@ -13,9 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from schemadoctor.compare import CompareOptions, compare_schemas
 from schemadoctor.connect import Database, Timeouts, describe_database_error, open_database
 from schemadoctor.describe import describe_models
+from schemadoctor.diagnose import diagnose_report
 from schemadoctor.errors import ModelsLoadError, SchemaDoctorError
 from schemadoctor.findings import Finding, Report, Severity
 from schemadoctor.load import LoadedModels, load_models
+from schemadoctor.migrations import MigrationState, load_scripts
+from schemadoctor.probe import ProbeResult, probe_targets
 from schemadoctor.reflect import (
     default_schema_of,
     list_schemas,
@@ -122,26 +126,39 @@ def check(
     include_tables: Sequence[str] = (),
     fail_on: Severity | str = Severity.WARNING,
     timeouts: Timeouts | None = None,
+    alembic_config: str | Path | None = None,
+    probe: bool = False,
 ) -> Report:
     """Compare the models with the live database and return the report.
 
     ``models`` is a MetaData or ``--models`` targets; ``db`` an Engine, a URL or a Database.
-    Nothing is written: the database is read in a read-only transaction.
+    With ``alembic_config`` each finding gets its cause from the migration history; with
+    ``probe`` every mapped table is queried. Nothing is written: the database is read in a
+    read-only transaction.
     """
     loaded = as_models(models)
     database = as_database(db, timeouts)
     options = CompareOptions(tuple(exclude_tables), tuple(include_tables))
+    scripts = load_scripts(Path(alembic_config)) if alembic_config else None
+    migrations: MigrationState | None = None
+    probes: list[ProbeResult] | None = None
 
     try:
         with database.connect() as connection:
             db_shape, targets, explicit = reflect_for_models(connection, loaded, schemas)
             dialect = connection.dialect
+            findings = compare_models(loaded, db_shape, dialect, targets, explicit, options)
+            if scripts is not None:
+                migrations, findings = diagnose_report(
+                    connection, scripts, loaded, db_shape, targets, explicit, options, findings
+                )
+            if probe:
+                probes = probe_targets(connection, loaded, db_shape, targets, options)
     except SchemaDoctorError:
         raise
     except SQLAlchemyError as error:
         raise describe_database_error(error, database.url, "Reading the database schema") from error
 
-    findings = compare_models(loaded, db_shape, dialect, targets, explicit, options)
     return Report(
         dialect=db_shape.dialect,
         url=database.masked_url,
@@ -149,4 +166,6 @@ def check(
         fail_on=Severity(fail_on),
         warnings=db_shape.warnings,
         schemas=list(targets),
+        migrations=migrations,
+        probes=probes,
     )

@@ -84,3 +84,6 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
 from schemadoctor.cli.check import check_command  # noqa: E402
 
 main.add_command(check_command)
+from schemadoctor.cli.explain import explain_command  # noqa: E402
+
+main.add_command(explain_command)

@@ -38,6 +38,18 @@ def warn_password_on_command_line(db_url: str | None) -> None:
     help="Lowest severity that makes the exit code 1.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option(
+    "--alembic-config",
+    metavar="PATH",
+    help="Alembic configuration (alembic.ini) whose history explains each finding's cause; "
+    "default: alembic.ini or [tool.alembic] in the current directory.",
+)
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Also query every mapped table for every model column (no rows) and report the "
+    "database's errors, including permission errors.",
+)
 def check_command(
     model_targets: tuple[str, ...],
     exclude_tables: tuple[str, ...],
@@ -50,6 +62,8 @@ def check_command(
     format_name: str,
     fail_on: str,
     output: str | None,
+    alembic_config: str | None,
+    probe: bool,
 ) -> None:
     """Compare the models with the live database and report every drift.
 
@@ -57,11 +71,13 @@ def check_command(
     """
     from schemadoctor.api import check
     from schemadoctor.connect import Timeouts, resolve_url
+    from schemadoctor.migrations import locate_alembic_config
     from schemadoctor.report import render
 
     warn_password_on_command_line(db_url)
     url = resolve_url(db_url)
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
+    alembic_path = locate_alembic_config(alembic_config)
 
     report = check(
         list(model_targets),
@@ -71,6 +87,8 @@ def check_command(
         include_tables=include_tables,
         fail_on=fail_on,
         timeouts=timeouts,
+        alembic_config=alembic_path,
+        probe=probe,
     )
 
     if output:
