@@ -11,11 +11,11 @@ from schemadoctor.schema import ColumnShape, SchemaShape, TableShape
 
 
 def _finding(table: TableShape, column: ColumnShape, **fields: object) -> Finding:
+    fields.setdefault("location", column.location)
     return Finding(
         schema=table.schema,
         table=table.name,
         column=column.name,
-        location=column.location,
         **fields,  # type: ignore[arg-type]
     )
 
