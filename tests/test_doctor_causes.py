@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import text
+
 from doctor_support import (
     ALEMBIC_INI,
     HEAD,
@@ -16,13 +18,10 @@ from doctor_support import (
     copy_project,
     write_revision,
 )
-from sqlalchemy import text
 
 
 def _check(run_cli, url, *args, models=MODELS, ini=ALEMBIC_INI):
-    result = run_cli(
-        "check", "--models", models, "--db", url, "--alembic-config", str(ini), *args
-    )
+    result = run_cli("check", "--models", models, "--db", url, "--alembic-config", str(ini), *args)
     return result
 
 
@@ -85,9 +84,10 @@ def test_out_of_band_and_model_change_are_told_apart(db_url, run_cli, writable_e
         ("users", "display_name"): "out_of_band",
     }
     findings = _by_subject(report)
-    assert "schemadoctor fix --format alembic" in findings[("conversations", "archived_at")][
-        "cause_detail"
-    ]
+    assert (
+        "schemadoctor fix --format alembic"
+        in findings[("conversations", "archived_at")]["cause_detail"]
+    )
     assert "outside the migrations" in findings[("users", "display_name")]["cause_detail"]
 
 

@@ -113,6 +113,21 @@ class Finding:
 SEVERITIES: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 
 
+@dataclass(frozen=True)
+class IgnoredFinding:
+    """A finding that an ignore rule of the configuration silenced, with the rule's reason."""
+
+    finding: Finding
+    reason: str
+    until: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding's JSON data plus the rule's ``reason`` and ``until``."""
+        data = self.finding.to_dict()
+        data["ignored"] = {"reason": self.reason, "until": self.until}
+        return data
+
+
 @dataclass
 class Report:
     """The outcome of a check: the findings, their summary and the exit code."""
@@ -123,6 +138,12 @@ class Report:
     fail_on: Severity = Severity.WARNING
     warnings: list[str] = field(default_factory=list)
     schemas: list[str | None] = field(default_factory=list)
+    # Findings silenced by ignore rules: counted and shown apart, never in the exit code.
+    ignored: list[IgnoredFinding] = field(default_factory=list)
+    # The tables that were compared, as schema.table (for per-table reports such as JUnit).
+    tables: list[str] = field(default_factory=list)
+    # The models' main source file: where unlocated findings (extra tables) are anchored.
+    models_path: str | None = None
     # Where the database stands in its Alembic history; None when causes were not looked for.
     migrations: MigrationState | None = None
     # The results of --probe (one per mapped table); None when no probe ran.

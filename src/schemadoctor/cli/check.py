@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from schemadoctor.cli.options import FAIL_ON, database_options, model_options
+from schemadoctor.cli.options import (
+    FAIL_ON,
+    FORMATS,
+    config_option,
+    database_options,
+    model_options,
+)
 
 
 def warn_password_on_command_line(db_url: str | None) -> None:
@@ -19,25 +27,30 @@ def warn_password_on_command_line(db_url: str | None) -> None:
         )
 
 
+if TYPE_CHECKING:
+    from schemadoctor.findings import Report
+
+
 @click.command("check")
 @model_options
 @database_options
 @click.option(
     "--format",
     "format_name",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Report format.",
+    help="Report format: text, json, sarif (code scanning), junit, github, markdown.",
 )
 @click.option(
     "--fail-on",
     type=FAIL_ON,
-    default="warning",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
+    default=None,
+    help="Lowest severity that makes the exit code 1  [default: the configuration's, or warning]",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (- for stdout)."
+)
 @click.option(
     "--alembic-config",
     metavar="PATH",
@@ -50,6 +63,13 @@ def warn_password_on_command_line(db_url: str | None) -> None:
     help="Also query every mapped table for every model column (no rows) and report the "
     "database's errors, including permission errors.",
 )
+@click.option(
+    "--snapshot",
+    "snapshot_path",
+    type=click.Path(dir_okay=False),
+    help="Compare with this snapshot (schemadoctor snapshot) instead of connecting.",
+)
+@config_option
 def check_command(
     model_targets: tuple[str, ...],
     exclude_tables: tuple[str, ...],
@@ -60,8 +80,10 @@ def check_command(
     lock_timeout: float,
     statement_timeout: float,
     format_name: str,
-    fail_on: str,
+    fail_on: str | None,
     output: str | None,
+    snapshot_path: str | None,
+    config_path: str | None,
     alembic_config: str | None,
     probe: bool,
 ) -> None:
@@ -70,30 +92,51 @@ def check_command(
     Example: schemadoctor check --models app.models:Base --db sqlite:///app.db
     """
     from schemadoctor.api import check
-    from schemadoctor.connect import Timeouts, resolve_url
+    from schemadoctor.config import load_config
+    from schemadoctor.connect import Timeouts
+    from schemadoctor.errors import ConfigurationError
     from schemadoctor.migrations import locate_alembic_config
-    from schemadoctor.report import render
+    from schemadoctor.snapshot import Snapshot, load_snapshot
 
+    config = load_config(config_path)
     warn_password_on_command_line(db_url)
-    url = resolve_url(db_url)
+    if snapshot_path and db_url:
+        raise ConfigurationError("Give either --db or --snapshot, not both.")
+    db: str | Snapshot = (
+        load_snapshot(snapshot_path) if snapshot_path else config.resolve_url(db_url)
+    )
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
     alembic_path = locate_alembic_config(alembic_config)
 
     report = check(
-        list(model_targets),
-        url,
-        schemas=schemas,
-        exclude_tables=exclude_tables,
-        include_tables=include_tables,
-        fail_on=fail_on,
+        list(model_targets or config.models),
+        db,
+        schemas=schemas or config.schemas,
+        exclude_tables=exclude_tables or config.exclude_tables,
+        include_tables=include_tables or config.include_tables,
+        fail_on=fail_on or config.fail_on or "warning",
         timeouts=timeouts,
+        ignore=config.ignore,
         alembic_config=alembic_path,
         probe=probe,
     )
 
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(render(report, format_name))
-    else:
-        click.echo(render(report, format_name, color=sys.stdout.isatty()), nl=False)
+    write_report(report, format_name, output)
     sys.exit(report.exit_code)
+
+
+def write_report(report: Report, format_name: str, output: str | None) -> None:
+    """Render the report to --output or stdout; the github format also fills the step summary."""
+    from schemadoctor.report import render
+    from schemadoctor.report.github import append_step_summary
+    from schemadoctor.report.paths import repository_root
+
+    root = repository_root()
+    if output and output != "-":
+        text = render(report, format_name, root=root)
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        text = render(report, format_name, color=sys.stdout.isatty(), root=root)
+        click.echo(text, nl=False)
+    if format_name == "github":
+        append_step_summary(report, root)

@@ -8,6 +8,18 @@ from typing import Any
 import click
 
 FAIL_ON = click.Choice(["error", "warning", "info"])
+# The report formats; kept here (not imported from report/) so that --help stays fast.
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+
+
+def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--config: the configuration file, instead of searching from the current folder up."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Configuration file (default: schemadoctor.toml or pyproject.toml, found upward).",
+    )(function)
 
 
 def database_options(function: Callable[..., Any]) -> Callable[..., Any]:

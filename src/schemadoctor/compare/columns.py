@@ -11,6 +11,7 @@ from schemadoctor.schema import ColumnShape, SchemaShape, TableShape
 
 
 def _finding(table: TableShape, column: ColumnShape, **fields: object) -> Finding:
+    # An extra column has no line of its own in the models: the caller passes the table's.
     fields.setdefault("location", column.location)
     return Finding(
         schema=table.schema,

@@ -21,6 +21,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "exit_code": report.exit_code,
         "findings": [finding.to_dict() for finding in report.findings],
         "summary": report.summary,
+        "ignored": [ignored.to_dict() for ignored in report.ignored],
         "warnings": report.warnings,
     }
     # Present only when asked for, so that a plain check's document keeps its shape.

@@ -79,6 +79,8 @@ def summary_line(report: Report) -> str:
         f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}",
         f"{counts['info']} info",
     ]
+    if report.ignored:
+        parts.append(f"{len(report.ignored)} ignored")
     verdict = "in sync" if report.in_sync else "drift found"
     if report.failed_probes:
         count = len(report.failed_probes)
@@ -111,6 +113,16 @@ def render_text(report: Report, *, color: bool | None = None) -> str:
         console.print(f"[bold]{escape(_table_heading(findings[0]))}[/bold]")
         for finding in findings:
             _render_finding(console, finding)
+
+    if report.ignored:
+        console.print()
+        console.print(f"[dim]ignored by the configuration ({len(report.ignored)}):[/dim]")
+        for ignored in report.ignored:
+            finding = ignored.finding
+            console.print(
+                f"[dim]  {finding.kind.value:<26} {escape(finding.subject)}: "
+                f"{escape(ignored.reason)}[/dim]"
+            )
 
     _render_probes(console, report)
     for warning in report.warnings:

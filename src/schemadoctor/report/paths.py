@@ -1,0 +1,52 @@
+"""Source paths as CI tools want them: relative to the repository root, with forward slashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemadoctor.findings import Finding, Report
+from schemadoctor.schema import Location
+
+
+def relative_path(path: str, root: str | Path | None) -> str:
+    """``path`` relative to ``root`` when it lies inside it; else the absolute path."""
+    resolved = Path(path).resolve()
+    if root is not None:
+        try:
+            return resolved.relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            pass
+    return resolved.as_posix()
+
+
+def anchor(finding: Finding, report: Report) -> Location | None:
+    """Where a finding is shown in the source: its model's line, else the models' file.
+
+    A table that only the database has is defined nowhere in the models; tools that need a
+    file (code scanning rejects a result without one) get the models' main file, line 1.
+    """
+    if finding.location is not None:
+        return finding.location
+    if report.models_path:
+        return Location(report.models_path, 1)
+    return None
+
+
+def subject(finding: Finding) -> str:
+    """The object a finding is about, schema-qualified: schema.table[.column|name]."""
+    parts = [finding.schema] if finding.schema else []
+    return ".".join([*parts, finding.subject])
+
+
+def repository_root(start: str | Path | None = None, environ: dict[str, str] | None = None) -> Path:
+    """The root that CI tools resolve paths against: $GITHUB_WORKSPACE, the git root, or cwd."""
+    import os
+
+    environ = dict(os.environ) if environ is None else environ
+    if environ.get("GITHUB_WORKSPACE"):
+        return Path(environ["GITHUB_WORKSPACE"])
+    folder = Path(start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
