@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ClauseElement, TextClause, conv
 
 from schemadoctor.describe import describe_table
+from schemadoctor.errors import SchemaDoctorError
 from schemadoctor.migrations import MigrationScripts, Revision
 from schemadoctor.schema import (
     ColumnShape,
@@ -40,11 +41,19 @@ _TRANSACTION_STATEMENT = re.compile(
     r"^\s*(COMMIT|END|BEGIN|START\s+TRANSACTION|SET\b|RESET\b|ROLLBACK(?!\s+TO)|ABORT)",
     re.IGNORECASE,
 )
+_DDL_STATEMENT = re.compile(
+    r"^\s*(CREATE|ALTER|DROP|RENAME|TRUNCATE|GRANT|REVOKE|LOCK|UNLOCK|ANALYZE|OPTIMIZE)\b",
+    re.IGNORECASE,
+)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 
 class ReplayError(Exception):
     """A migration did something that cannot be replayed in memory."""
+
+
+class UnsafeMigrationError(SchemaDoctorError):
+    """A migration got around the guards of the read-only transaction."""
 
 
 @dataclass(frozen=True)
@@ -529,25 +538,46 @@ def _installed(recorder: OperationRecorder) -> Iterator[None]:
 _MISSING = object()
 
 
+_TRANSACTION_METHODS = ("commit", "rollback", "close", "detach", "begin")
+
+
 @contextlib.contextmanager
 def _guarded(connection: Connection | None) -> Iterator[None]:
-    """Refuse statements that would end the read-only transaction or change its mode."""
+    """Refuse what would end the read-only transaction or change its mode.
+
+    The connection's own methods are shadowed so that a refusal leaves SQLAlchemy's
+    transaction state intact; the commit event catches a commit through another path.
+    """
     if connection is None:
         yield
         return
 
+    def refuse(name: str) -> Any:
+        def refused(*_: Any, **__: Any) -> None:
+            raise ReplayError(f"it calls {name}() on the connection, which diagnosis refuses")
+
+        return refused
+
+    implicit_commit = connection.dialect.name in ("mysql", "mariadb")
+
     def before_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if _TRANSACTION_STATEMENT.match(statement):
+        refused = _TRANSACTION_STATEMENT.match(statement)
+        # MySQL commits before any DDL statement, even one the read-only transaction refuses.
+        if refused or (implicit_commit and _DDL_STATEMENT.match(statement)):
             raise ReplayError(f"it runs {statement.split()[0].upper()}, which diagnosis refuses")
 
     def before_commit(_conn: Any) -> None:
         raise ReplayError("it commits the transaction, which diagnosis refuses")
 
+    for name in _TRANSACTION_METHODS:
+        setattr(connection, name, refuse(name))
     event.listen(connection, "before_cursor_execute", before_execute)
     event.listen(connection, "commit", before_commit)
     try:
         yield
     finally:
+        for name in _TRANSACTION_METHODS:
+            vars(connection).pop(name, None)
         event.remove(connection, "before_cursor_execute", before_execute)
         event.remove(connection, "commit", before_commit)
 
@@ -568,6 +598,8 @@ def replay_revisions(
             recorder.revision = revision
             try:
                 _run_upgrade(by_id[revision.revision], connection)
+            except UnsafeMigrationError:
+                raise
             except Exception as error:  # noqa: BLE001 - any failure ends the replay with a reason
                 replay.failed_at = revision
                 replay.failure = _reason(error)
@@ -586,9 +618,27 @@ def _run_upgrade(script: Any, connection: Connection | None) -> None:
     savepoint = connection.begin_nested()
     try:
         script.module.upgrade()
+    except Exception:
+        # The migration's own error is the reason to report, not a failed rollback after it.
+        with contextlib.suppress(Exception):
+            if savepoint.is_active:
+                savepoint.rollback()
+        raise
     finally:
-        if savepoint.is_active:
-            savepoint.rollback()
+        if not connection.in_transaction():
+            _abandon(connection)
+    if savepoint.is_active:
+        savepoint.rollback()
+
+
+def _abandon(connection: Connection) -> None:
+    """The migration ended the transaction behind SQLAlchemy's back (its commit was refused,
+    so nothing was written): drop the connection rather than go on outside the transaction."""
+    connection.invalidate()
+    raise UnsafeMigrationError(
+        "A migration ended the diagnosis's read-only transaction (its commit was refused and "
+        "nothing was written); the diagnosis stopped. Run the check without --alembic-config."
+    )
 
 
 def _reason(error: BaseException) -> str:
