@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 import uuid
 from pathlib import Path
 from types import ModuleType
@@ -53,10 +54,12 @@ def line_of(path: Path, text: str) -> int:
 
 
 def import_file(path: Path) -> ModuleType:
-    """Import a models file written by a test."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    """Import a models file under a fresh module name (SQLAlchemy resolves annotations there)."""
+    name = f"gate_import_{uuid.uuid4().hex[:10]}"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
-from gate_support import build_drifted_database, write_models
+from gate_support import APP_MODELS, build_drifted_database, import_file, write_models
 
 
 @pytest.fixture
@@ -171,3 +173,53 @@ def test_schemadoctor_toml_and_explicit_config(tmp_path, run_cli, sqlite_url, wr
 
     assert result.exit_code == 1, result.stderr
     assert _kinds(json.loads(result.stdout)) == [("missing_column", "accounts", "nickname")]
+
+
+def _hook_command() -> list[str]:
+    """The pre-commit hook's entry and default args, read from .pre-commit-hooks.yaml."""
+    text = (Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml").read_text("utf-8")
+    entry = re.search(r"^\s+entry:\s*(.+)$", text, re.MULTILINE)
+    args = re.search(r"^\s+args:\s*(\[.*\])$", text, re.MULTILINE)
+    assert entry and args, "the hook needs an entry and args"
+    return entry.group(1).split() + json.loads(args.group(1))
+
+
+def test_pre_commit_hook_checks_the_models_against_the_committed_snapshot(
+    tmp_path, monkeypatch, sqlite_url, writable_engine, run_cli
+):
+    command = _hook_command()
+    assert command[0] == "schemadoctor"
+    models = write_models(tmp_path)
+    import_file(models).Base.metadata.create_all(writable_engine(sqlite_url))
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.schemadoctor]\nmodels = ["{models.name}"]\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    run_cli("snapshot", "--db", sqlite_url, "-o", "schema.json")
+
+    in_sync = run_cli(*command[1:])
+    drifted = write_models(tmp_path, APP_MODELS.replace("String(30)", "String(60)"))
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.schemadoctor]\nmodels = ["{drifted.name}"]\n', encoding="utf-8"
+    )
+    after_edit = run_cli(*command[1:])
+
+    assert in_sync.exit_code == 0, in_sync.stdout + in_sync.stderr
+    assert after_edit.exit_code == 1
+    assert "type_mismatch" in after_edit.stdout and "nickname" in after_edit.stdout
+
+
+def test_configuration_outside_the_repository_is_not_read(tmp_path, monkeypatch, run_cli):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.schemadoctor]\nmodels = ["elsewhere.py"]\n', encoding="utf-8"
+    )
+    repository = tmp_path / "repository"
+    (repository / ".git").mkdir(parents=True)
+    monkeypatch.chdir(repository)
+    monkeypatch.delenv("SCHEMADOCTOR_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    result = run_cli("check", "--db", "sqlite:///absent.db")
+
+    assert result.exit_code == 2
+    assert "No models were given" in result.stderr

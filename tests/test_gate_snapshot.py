@@ -227,3 +227,98 @@ def test_diff_of_two_model_sets_needs_a_dialect(run_cli):
     assert result.exit_code == 2
     assert "--dialect" in result.stderr
     assert run_cli("diff", CHAT_MODELS, CHAT_MODELS, "--dialect", "postgresql").exit_code == 0
+
+
+def test_diff_two_mysql_databases_with_different_names(mysql_url, run_cli, writable_engine):
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    staging = make_url(mysql_url)
+    production = staging.set(database=f"{staging.database}_prod")
+    admin = writable_engine(mysql_url)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{production.database}`"))
+    try:
+        models = import_file(Path(CHAT_MODELS))
+        models.Base.metadata.create_all(writable_engine(mysql_url))
+        production_url = production.render_as_string(hide_password=False)
+        _build("chat", production_url, Path("."), writable_engine)
+
+        result = run_cli("diff", mysql_url, production_url, "--format", "json")
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{production.database}`"))
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["kind"], f["table"], f["column"]) for f in findings] == [
+        ("missing_column", "conversations", "workflow_config")
+    ]
+
+
+BILLING_MODELS = """\
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = {"schema": "billing"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    total_cents: Mapped[int]
+"""
+
+
+def test_snapshot_with_models_holds_their_other_schemas(
+    postgresql_url, tmp_path, run_cli, writable_engine
+):
+    from sqlalchemy import text
+
+    engine = writable_engine(postgresql_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE SCHEMA billing"))
+        connection.execute(text("CREATE TABLE customers (id integer PRIMARY KEY, name text)"))
+        connection.execute(
+            text(
+                "CREATE TABLE billing.invoices (id integer PRIMARY KEY, "
+                "customer_id integer REFERENCES customers (id))"
+            )
+        )
+    models = str(write_models(tmp_path, BILLING_MODELS))
+    with_models, without_models = tmp_path / "with.json", tmp_path / "without.json"
+    run_cli("snapshot", "--db", postgresql_url, "--models", models, "-o", str(with_models))
+    run_cli("snapshot", "--db", postgresql_url, "-o", str(without_models))
+
+    live = run_cli("check", "--models", models, "--db", postgresql_url, "--format", "json")
+    offline = run_cli(
+        "check", "--models", models, "--snapshot", str(with_models), "--format", "json"
+    )
+    partial = run_cli(
+        "check", "--models", models, "--snapshot", str(without_models), "--format", "json"
+    )
+
+    live_findings = json.loads(live.stdout)["findings"]
+    assert ("missing_column", "invoices", "total_cents") in {
+        (f["kind"], f["table"], f["column"]) for f in live_findings
+    }
+    assert json.loads(offline.stdout)["findings"] == live_findings
+    assert json.loads(with_models.read_text())["schemas"] == ["public", "billing"]
+    # Without --models the snapshot never read billing: the check says so.
+    partial_report = json.loads(partial.stdout)
+    assert ("missing_table", "invoices") in {
+        (f["kind"], f["table"]) for f in partial_report["findings"]
+    }
+    assert any("'billing'" in w and "not in the snapshot" in w for w in partial_report["warnings"])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -28,8 +30,15 @@ from schemadoctor.reflect import (
     reflect_connection,
     resolve_schemas,
 )
-from schemadoctor.schema import SchemaShape
+from schemadoctor.schema import SchemaShape, TableShape, dialect_family
 from schemadoctor.snapshot import Snapshot, resolve_snapshot_schemas
+
+# Called as progress(stage, done, total) with stage "reflect" or "compare", counting schemas.
+Progress = Callable[[str, int, int], None]
+
+# Schemas read per batch: few enough that a batch's rows stay small, many enough that a
+# thousand tenant schemas take ten batches of a constant number of queries each.
+SCHEMAS_PER_BATCH = 100
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +67,15 @@ def as_models(models: LoadedModels | MetaData | Sequence[str] | str) -> LoadedMo
     return load_models(list(models))
 
 
-def as_database(db: Database | Engine | str, timeouts: Timeouts | None = None) -> Database:
+def as_database(
+    db: Database | Engine | str, timeouts: Timeouts | None = None, pool_size: int = 5
+) -> Database:
     """A Database from a Database, an Engine or a URL (opened read-only)."""
     if isinstance(db, Database):
         return db
     if isinstance(db, Engine):
         return Database(engine=db, url=db.url, read_only=True, timeouts=timeouts or Timeouts())
-    return open_database(db, read_only=True, timeouts=timeouts)
+    return open_database(db, read_only=True, timeouts=timeouts, pool_size=pool_size)
 
 
 def model_schemas(models: LoadedModels) -> set[str]:
@@ -73,22 +84,89 @@ def model_schemas(models: LoadedModels) -> set[str]:
 
 
 def reflect_for_models(
-    connection: Connection, models: LoadedModels, requested: Sequence[str]
+    connection: Connection,
+    models: LoadedModels,
+    requested: Sequence[str],
+    *,
+    database: Database | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
 ) -> tuple[SchemaShape, list[str], list[str]]:
-    """Reflect the schemas the check needs: targets (default or --schema) and explicit ones."""
+    """Reflect the schemas the check needs: targets (default or --schema) and explicit ones.
+
+    Many schemas are read in batches; with ``database`` and ``jobs`` > 1 the batches are read
+    by up to ``jobs`` connections at once.
+    """
     default_schema = default_schema_of(connection)
     targets = resolve_schemas(connection, list(requested) or [None], default_schema)
     available = set(list_schemas(connection))
     explicit = sorted(model_schemas(models) - set(targets))
     absent = [schema for schema in explicit if schema not in available]
     needed = targets + [schema for schema in explicit if schema in available]
-    db_shape = reflect_connection(connection, needed, default_schema)
+    db_shape = reflect_in_batches(connection, needed, default_schema, database, jobs, progress)
     for schema in absent:
         db_shape.warnings.append(
             f"The schema {schema!r} that the models use does not exist in the database; "
             "its tables are reported missing."
         )
     return db_shape, targets, explicit
+
+
+def reflect_in_batches(
+    connection: Connection,
+    schemas: Sequence[str],
+    default_schema: str | None,
+    database: Database | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> SchemaShape:
+    """Reflect the schemas SCHEMAS_PER_BATCH at a time, on ``jobs`` connections at most."""
+    batches = [
+        list(schemas[start : start + SCHEMAS_PER_BATCH])
+        for start in range(0, len(schemas), SCHEMAS_PER_BATCH)
+    ] or [[]]
+    done = 0
+    shapes: list[SchemaShape] = []
+    if progress:
+        progress("reflect", 0, len(schemas))
+
+    if database is None or jobs <= 1 or len(batches) == 1:
+        for batch in batches:
+            shapes.append(reflect_connection(connection, batch, default_schema))
+            done += len(batch)
+            if progress:
+                progress("reflect", done, len(schemas))
+        return merge_shapes(shapes, connection, default_schema)
+
+    def reflect_batch(batch: list[str]) -> SchemaShape:
+        with database.connect() as batch_connection:
+            return reflect_connection(batch_connection, batch, default_schema)
+
+    # Limitation: each batch reads in its own transaction, so a migration that commits while
+    # the batches run can be half seen — run the check with --jobs 1 for one snapshot.
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="reflect") as pool:
+        for batch, shape in zip(batches, pool.map(reflect_batch, batches), strict=True):
+            shapes.append(shape)
+            done += len(batch)
+            if progress:
+                progress("reflect", done, len(schemas))
+    return merge_shapes(shapes, connection, default_schema)
+
+
+def merge_shapes(
+    shapes: Sequence[SchemaShape], connection: Connection, default_schema: str | None
+) -> SchemaShape:
+    """One shape holding the tables, enums and warnings of several reflected batches."""
+    if len(shapes) == 1:
+        return shapes[0]
+    merged = SchemaShape(
+        dialect=dialect_family(connection.dialect.name), default_schema=default_schema
+    )
+    for shape in shapes:
+        merged.tables.update(shape.tables)
+        merged.enums.update(shape.enums)
+        merged.warnings.extend(w for w in shape.warnings if w not in merged.warnings)
+    return merged
 
 
 def compare_models(
@@ -98,26 +176,85 @@ def compare_models(
     targets: Sequence[str],
     explicit: Sequence[str],
     options: CompareOptions,
+    progress: Progress | None = None,
 ) -> list[Finding]:
-    """Compare the models with every target schema; explicitly placed tables only once."""
+    """Compare the models with every target schema; explicitly placed tables only once.
+
+    The models are described once and the description is moved into each target schema, so
+    checking a thousand tenant schemas costs one description, not a thousand.
+    """
+    template = describe_models(models, dialect, _TARGET)  # type: ignore[arg-type]
+    db_tables = group_by_schema(db_shape.tables)
+    db_enums = group_by_schema(db_shape.enums)
+    warnings = [w.replace(_TARGET, targets[0]) for w in template.warnings] if targets else []
+    db_shape.warnings.extend(w for w in warnings if w not in db_shape.warnings)
     findings: list[Finding] = []
+
     for position, target in enumerate(targets):
-        model_shape = describe_models(models, dialect, target)  # type: ignore[arg-type]
-        if position:
-            model_shape.tables = {
-                key: table for key, table in model_shape.tables.items() if key[0] not in explicit
-            }
+        model_shape = retarget(template, target, drop=set(explicit) if position else set())
         in_scope = {target, *explicit} if position == 0 else {target}
-        db_part = SchemaShape(
-            dialect=db_shape.dialect,
-            default_schema=db_shape.default_schema,
-            tables={k: t for k, t in db_shape.tables.items() if k[0] in in_scope},
-            enums={k: e for k, e in db_shape.enums.items() if k[0] in in_scope},
-        )
+        db_part = SchemaShape(dialect=db_shape.dialect, default_schema=db_shape.default_schema)
+        for schema in in_scope:
+            db_part.tables.update(db_tables.get(schema, {}))
+            db_part.enums.update(db_enums.get(schema, {}))
         findings.extend(compare_schemas(model_shape, db_part, options))
-        db_shape.warnings.extend(w for w in model_shape.warnings if w not in db_shape.warnings)
         db_shape.warnings.extend(w for w in db_part.warnings if w not in db_shape.warnings)
+        if progress:
+            progress("compare", position + 1, len(targets))
     return findings
+
+
+# The schema the models are described in once; every target schema then takes its place.
+_TARGET = "\x00target"
+
+_Shape = TypeVar("_Shape")
+
+
+def group_by_schema(
+    items: dict[tuple[str | None, str], _Shape],
+) -> dict[str | None, dict[tuple[str | None, str], _Shape]]:
+    """The items of a (schema, name)-keyed mapping, grouped by schema."""
+    groups: dict[str | None, dict[tuple[str | None, str], _Shape]] = {}
+    for key, item in items.items():
+        groups.setdefault(key[0], {})[key] = item
+    return groups
+
+
+def retarget(template: SchemaShape, target: str, drop: set[str]) -> SchemaShape:
+    """The models' shape described in ``_TARGET``, moved to ``target``, without ``drop``."""
+    shape = SchemaShape(
+        dialect=template.dialect, default_schema=target, warnings=list(template.warnings)
+    )
+    for (schema, name), table in template.tables.items():
+        if schema in drop:
+            continue
+        moved = _retarget_table(table, target)
+        shape.tables[(moved.schema, name)] = moved
+    for (schema, name), enum in template.enums.items():
+        if schema in drop:
+            continue
+        moved_enum = replace(enum, schema=target) if schema == _TARGET else enum
+        shape.enums[(moved_enum.schema, name)] = moved_enum
+    return shape
+
+
+def _retarget_table(table: TableShape, target: str) -> TableShape:
+    columns = table.columns
+    if any(column.enum_schema == _TARGET for column in columns):
+        columns = tuple(
+            replace(column, enum_schema=target) if column.enum_schema == _TARGET else column
+            for column in columns
+        )
+    foreign_keys = table.foreign_keys
+    if any(fk.referred_schema == _TARGET for fk in foreign_keys):
+        foreign_keys = tuple(
+            replace(fk, referred_schema=target) if fk.referred_schema == _TARGET else fk
+            for fk in foreign_keys
+        )
+    schema = target if table.schema == _TARGET else table.schema
+    if schema == table.schema and columns is table.columns and foreign_keys is table.foreign_keys:
+        return table
+    return replace(table, schema=schema, columns=columns, foreign_keys=foreign_keys)
 
 
 def check(
@@ -131,6 +268,8 @@ def check(
     timeouts: Timeouts | None = None,
     ignore: Sequence[IgnoreRule] = (),
     today: datetime.date | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
     alembic_config: str | Path | None = None,
     probe: bool = False,
 ) -> Report:
@@ -139,6 +278,8 @@ def check(
     ``models`` is a MetaData or ``--models`` targets; ``db`` an Engine, a URL, a Database or a
     Snapshot (then nothing connects). Nothing is written: the database is read in a read-only
     transaction. Findings that an ``ignore`` rule matches move to ``Report.ignored``.
+    ``schemas`` takes names and globs; many schemas are reflected in batches on up to ``jobs``
+    connections, and ``progress(stage, done, total)`` hears how far the check is.
     With ``alembic_config`` each finding gets its cause from the migration history; with
     ``probe`` every mapped table is queried (both need the live database).
     """
@@ -146,12 +287,19 @@ def check(
     options = CompareOptions(tuple(exclude_tables), tuple(include_tables))
     scripts = load_scripts(Path(alembic_config)) if alembic_config else None
     if not isinstance(db, Snapshot):
-        db = as_database(db, timeouts)
+        # One Database for reflection and diagnosis, sized as read_db_side would size it.
+        db = as_database(db, timeouts, pool_size=max(5, jobs + 1))
 
-    db_side = read_db_side(db, loaded, schemas, timeouts)
+    db_side = read_db_side(db, loaded, schemas, timeouts, jobs=jobs, progress=progress)
 
     findings = compare_models(
-        loaded, db_side.shape, db_side.dialect, db_side.targets, db_side.explicit, options
+        loaded,
+        db_side.shape,
+        db_side.dialect,
+        db_side.targets,
+        db_side.explicit,
+        options,
+        progress,
     )
     live = LiveExamination(None, None)
     if isinstance(db, Database) and (scripts is not None or probe):
@@ -237,14 +385,19 @@ def read_db_side(
     models: LoadedModels,
     schemas: Sequence[str],
     timeouts: Timeouts | None = None,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
 ) -> DbSide:
     """Reflect the live database, or take the same shapes from a snapshot without connecting."""
     if isinstance(db, Snapshot):
         return snapshot_side(db, models, schemas)
-    database = as_database(db, timeouts)
+    database = as_database(db, timeouts, pool_size=max(5, jobs + 1))
     try:
         with database.connect() as connection:
-            db_shape, targets, explicit = reflect_for_models(connection, models, schemas)
+            db_shape, targets, explicit = reflect_for_models(
+                connection, models, schemas, database=database, jobs=jobs, progress=progress
+            )
             dialect = connection.dialect
     except SchemaDoctorError:
         raise
@@ -288,3 +441,32 @@ def compared_tables(
         if not is_excluded(schema, name, options)
     }
     return sorted(names)
+
+
+def check_databases(
+    models: LoadedModels | MetaData | Sequence[str] | str,
+    dbs: Sequence[Database | Engine | str | Snapshot],
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    **options: Any,
+) -> list[Report]:
+    """Check several databases (shards) against the same models; one report each, in order.
+
+    The models are loaded once. With ``jobs`` > 1 up to ``jobs`` databases are checked at
+    once; ``options`` are those of ``check``.
+    """
+    loaded = as_models(models)
+    if len(dbs) == 1:
+        return [check(loaded, dbs[0], jobs=jobs, progress=progress, **options)]
+
+    def check_one(db: Database | Engine | str | Snapshot) -> Report:
+        return check(loaded, db, **options)
+
+    reports: list[Report] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="check") as pool:
+        for report in pool.map(check_one, dbs):
+            reports.append(report)
+            if progress:
+                progress("databases", len(reports), len(dbs))
+    return reports

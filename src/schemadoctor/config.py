@@ -106,7 +106,11 @@ class Config:
 
 
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest schemadoctor.toml, or pyproject.toml with [tool.schemadoctor], upward."""
+    """The nearest schemadoctor.toml, or pyproject.toml with [tool.schemadoctor], upward.
+
+    The search stops at the repository's root (the folder holding .git), so a file outside
+    the repository never configures it.
+    """
     folder = (start or Path.cwd()).resolve()
     for candidate in (folder, *folder.parents):
         own = candidate / CONFIG_FILE
@@ -115,6 +119,8 @@ def find_config(start: Path | None = None) -> Path | None:
         pyproject = candidate / PYPROJECT
         if pyproject.is_file() and "schemadoctor" in _read(pyproject).get("tool", {}):
             return pyproject
+        if (candidate / ".git").exists():
+            break
     return None
 
 

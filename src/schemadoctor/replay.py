@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
@@ -536,6 +537,7 @@ def _installed(recorder: OperationRecorder) -> Iterator[None]:
 
 
 _MISSING = object()
+_REPLAY_LOCK = threading.Lock()
 
 
 _TRANSACTION_METHODS = ("commit", "rollback", "close", "detach", "begin")
@@ -593,7 +595,8 @@ def replay_revisions(
     replay = Replay(shape=start)
     recorder = OperationRecorder(replay, dialect, connection, scripts)
     by_id = {script.revision: script for script in scripts.revisions}
-    with _installed(recorder), _guarded(connection):
+    # alembic.op is one module for the process: checks of several databases take turns.
+    with _REPLAY_LOCK, _installed(recorder), _guarded(connection):
         for revision in revisions:
             recorder.revision = revision
             try:

@@ -12,7 +12,7 @@ from schemadoctor.cli.options import (
     FAIL_ON,
     FORMATS,
     config_option,
-    database_options,
+    databases_options,
     model_options,
 )
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 @click.command("check")
 @model_options
-@database_options
+@databases_options
 @click.option(
     "--format",
     "format_name",
@@ -74,7 +74,8 @@ def check_command(
     model_targets: tuple[str, ...],
     exclude_tables: tuple[str, ...],
     include_tables: tuple[str, ...],
-    db_url: str | None,
+    db_urls: tuple[str, ...],
+    jobs: int,
     schemas: tuple[str, ...],
     connect_timeout: float,
     lock_timeout: float,
@@ -91,7 +92,8 @@ def check_command(
 
     Example: schemadoctor check --models app.models:Base --db sqlite:///app.db
     """
-    from schemadoctor.api import check
+    from schemadoctor.api import check_databases
+    from schemadoctor.cli.progress import progress_display
     from schemadoctor.config import load_config
     from schemadoctor.connect import Timeouts
     from schemadoctor.errors import ConfigurationError
@@ -99,30 +101,39 @@ def check_command(
     from schemadoctor.snapshot import Snapshot, load_snapshot
 
     config = load_config(config_path)
-    warn_password_on_command_line(db_url)
-    if snapshot_path and db_url:
+    for db_url in db_urls:
+        warn_password_on_command_line(db_url)
+    if snapshot_path and db_urls:
         raise ConfigurationError("Give either --db or --snapshot, not both.")
-    db: str | Snapshot = (
-        load_snapshot(snapshot_path) if snapshot_path else config.resolve_url(db_url)
+    dbs: list[str | Snapshot] = (
+        [load_snapshot(snapshot_path)]
+        if snapshot_path
+        else [config.resolve_url(db_url) for db_url in db_urls or (None,)]
     )
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
     alembic_path = locate_alembic_config(alembic_config)
 
-    report = check(
-        list(model_targets or config.models),
-        db,
-        schemas=schemas or config.schemas,
-        exclude_tables=exclude_tables or config.exclude_tables,
-        include_tables=include_tables or config.include_tables,
-        fail_on=fail_on or config.fail_on or "warning",
-        timeouts=timeouts,
-        ignore=config.ignore,
-        alembic_config=alembic_path,
-        probe=probe,
-    )
+    with progress_display() as progress:
+        reports = check_databases(
+            list(model_targets or config.models),
+            dbs,
+            jobs=jobs,
+            progress=progress,
+            schemas=schemas or config.schemas,
+            exclude_tables=exclude_tables or config.exclude_tables,
+            include_tables=include_tables or config.include_tables,
+            fail_on=fail_on or config.fail_on or "warning",
+            timeouts=timeouts,
+            ignore=config.ignore,
+            alembic_config=alembic_path,
+            probe=probe,
+        )
 
-    write_report(report, format_name, output)
-    sys.exit(report.exit_code)
+    if len(reports) == 1:
+        write_report(reports[0], format_name, output)
+    else:
+        write_reports(reports, format_name, output)
+    sys.exit(max(report.exit_code for report in reports))
 
 
 def write_report(report: Report, format_name: str, output: str | None) -> None:
@@ -140,3 +151,13 @@ def write_report(report: Report, format_name: str, output: str | None) -> None:
         click.echo(text, nl=False)
     if format_name == "github":
         append_step_summary(report, root)
+
+
+def write_reports(reports: list[Report], format_name: str, output: str | None) -> None:
+    """Render the reports of several databases together to --output or stdout."""
+    from schemadoctor.report.many import render_many
+
+    if output and output != "-":
+        Path(output).write_text(render_many(reports, format_name), encoding="utf-8")
+    else:
+        click.echo(render_many(reports, format_name, color=sys.stdout.isatty()), nl=False)

@@ -24,12 +24,31 @@ def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def database_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--db, --schema and the timeouts."""
+    return _database_options(function, many=False)
+
+
+def databases_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--db (repeatable: several databases or shards), --schema, --jobs and the timeouts."""
+    function = click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1, max=32),
+        default=1,
+        show_default=True,
+        help="Connections reading at once (schema batches, or databases with several --db).",
+    )(function)
+    return _database_options(function, many=True)
+
+
+def _database_options(function: Callable[..., Any], many: bool) -> Callable[..., Any]:
     options = [
         click.option(
             "--db",
-            "db_url",
+            "db_urls" if many else "db_url",
             metavar="URL",
-            help="Database URL; defaults to $SCHEMADOCTOR_DATABASE_URL, then $DATABASE_URL.",
+            multiple=many,
+            help="Database URL; defaults to $SCHEMADOCTOR_DATABASE_URL, then $DATABASE_URL."
+            + (" Repeat it to check several databases (shards)." if many else ""),
         ),
         click.option(
             "--schema",

@@ -1,5 +1,5 @@
-"""Batched catalog reader for MySQL and MariaDB: information_schema, four queries whatever the
-number of tables and schemas (databases).
+"""Batched catalog reader for MySQL and MariaDB: information_schema, five queries (six on MariaDB)
+whatever the number of tables and schemas (databases).
 
 SQLAlchemy's Inspector reads ``SHOW CREATE TABLE`` once per table; these queries fetch the same
 facts for every requested schema at once (``IN :schemas``). The two servers spell defaults
@@ -20,37 +20,39 @@ from schemadoctor.schema import ColumnShape, ForeignKeyShape, IndexShape, Schema
 
 _TableKey = tuple[str, str]
 
+# information_schema tables are materialised per query; joining two of them makes MariaDB scan
+# one for every row of the other (seconds per thousand tables), so each is read alone.
+_TABLES_QUERY = """
+SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
+WHERE TABLE_SCHEMA IN :schemas AND TABLE_TYPE = 'BASE TABLE'
+"""
+
 _COLUMNS_QUERY = """
-SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE,
-       c.COLUMN_DEFAULT, c.EXTRA, c.GENERATION_EXPRESSION, c.DATA_TYPE
-FROM information_schema.COLUMNS c
-JOIN information_schema.TABLES t
-  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-WHERE c.TABLE_SCHEMA IN :schemas AND t.TABLE_TYPE = 'BASE TABLE'
-ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION
+SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE,
+       COLUMN_DEFAULT, EXTRA, GENERATION_EXPRESSION, DATA_TYPE, ORDINAL_POSITION
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA IN :schemas
 """
 
 # {expression} is EXPRESSION on MySQL 8 (functional key parts); MariaDB has no such column.
 _INDEXES_QUERY = """
-SELECT s.TABLE_SCHEMA, s.TABLE_NAME, s.INDEX_NAME, s.NON_UNIQUE, s.SEQ_IN_INDEX, s.COLUMN_NAME,
-       s.COLLATION, {expression}
-FROM information_schema.STATISTICS s
-JOIN information_schema.TABLES t
-  ON t.TABLE_SCHEMA = s.TABLE_SCHEMA AND t.TABLE_NAME = s.TABLE_NAME
-WHERE s.TABLE_SCHEMA IN :schemas AND t.TABLE_TYPE = 'BASE TABLE'
-ORDER BY s.TABLE_SCHEMA, s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX
+SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME,
+       COLLATION, {expression}
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA IN :schemas
 """
 
-_FOREIGN_KEYS_QUERY = """
-SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME,
-       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME,
-       r.DELETE_RULE, r.UPDATE_RULE
-FROM information_schema.KEY_COLUMN_USAGE k
-JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
- AND r.TABLE_NAME = k.TABLE_NAME
-WHERE k.TABLE_SCHEMA IN :schemas AND k.REFERENCED_TABLE_NAME IS NOT NULL
-ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
+_FOREIGN_KEY_COLUMNS_QUERY = """
+SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION,
+       REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
+FROM information_schema.KEY_COLUMN_USAGE
+WHERE TABLE_SCHEMA IN :schemas AND REFERENCED_TABLE_NAME IS NOT NULL
+"""
+
+_FOREIGN_KEY_RULES_QUERY = """
+SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE
+FROM information_schema.REFERENTIAL_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA IN :schemas
 """
 
 _CHECKS_QUERY = """
@@ -75,19 +77,21 @@ def _query(sql: str) -> Any:
 def reflect_schemas(
     connection: Connection, schemas: list[str], default_schema: str | None
 ) -> SchemaShape:
-    """Reflect every base table of the given schemas (databases) in four queries."""
+    """Reflect every base table of the given schemas (databases) in five or six queries."""
     shape = SchemaShape(dialect="mysql", default_schema=default_schema)
     if not schemas:
         return shape
     parameters = {"schemas": list(schemas)}
     is_mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
 
+    tables = {tuple(row) for row in connection.execute(_query(_TABLES_QUERY), parameters)}
     json_columns = _read_json_columns(connection, parameters) if is_mariadb else set()
     columns = _read_columns(connection, parameters, is_mariadb, json_columns)
     primary_keys, indexes = _read_indexes(connection, parameters, is_mariadb)
     foreign_keys = _read_foreign_keys(connection, parameters)
 
-    for key, table_columns in columns.items():
+    for key in sorted(tables):
+        table_columns = columns.get(key, [])
         shape.tables[key] = TableShape(
             name=key[1],
             schema=key[0],
@@ -117,7 +121,8 @@ def _read_columns(
     json_columns: set[tuple[str, ...]],
 ) -> dict[_TableKey, list[ColumnShape]]:
     columns: dict[_TableKey, list[ColumnShape]] = defaultdict(list)
-    for row in connection.execute(_query(_COLUMNS_QUERY), parameters):
+    rows = connection.execute(_query(_COLUMNS_QUERY), parameters).fetchall()
+    for row in sorted(rows, key=lambda row: (row[0], row[1], row[9])):
         schema, table, name, column_type, is_nullable, default, extra, generation = row[:8]
         extra = (extra or "").lower()
         generated = "generated" in extra and "default_generated" not in extra
@@ -193,22 +198,28 @@ def _read_indexes(
 def _read_foreign_keys(
     connection: Connection, parameters: dict[str, Any]
 ) -> dict[_TableKey, list[ForeignKeyShape]]:
+    rules = {
+        (row[0], row[1], row[2]): (row[3], row[4])
+        for row in connection.execute(_query(_FOREIGN_KEY_RULES_QUERY), parameters)
+    }
     grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in connection.execute(_query(_FOREIGN_KEYS_QUERY), parameters):
+    for row in connection.execute(_query(_FOREIGN_KEY_COLUMNS_QUERY), parameters):
         grouped[(row[0], row[1], row[2])].append(row)
 
     foreign_keys: dict[_TableKey, list[ForeignKeyShape]] = defaultdict(list)
-    for (schema, table, name), rows in grouped.items():
+    for (schema, table, name), rows in sorted(grouped.items()):
+        rows.sort(key=lambda row: row[4])
         first = rows[0]
+        ondelete, onupdate = rules.get((schema, table, name), (None, None))
         foreign_keys[(schema, table)].append(
             ForeignKeyShape(
                 name=name,
                 columns=tuple(row[3] for row in rows),
-                referred_schema=first[4],
-                referred_table=first[5],
-                referred_columns=tuple(row[6] for row in rows),
-                ondelete=_action(first[7]),
-                onupdate=_action(first[8]),
+                referred_schema=first[5],
+                referred_table=first[6],
+                referred_columns=tuple(row[7] for row in rows),
+                ondelete=_action(ondelete),
+                onupdate=_action(onupdate),
             )
         )
     return foreign_keys

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -99,7 +100,7 @@ def reflect_schemas(
     return shape
 
 
-def _union(connection: Connection, template: str, schemas: list[str]) -> list[tuple]:
+def _union(connection: Connection, template: str, schemas: list[str]) -> list[Any]:
     """Run ``template`` once over every schema, as one ``UNION ALL`` statement."""
     quote = connection.dialect.identifier_preparer.quote_identifier
     branches = [
@@ -128,7 +129,8 @@ def _read_statements(
 def _read_columns(
     connection: Connection, schemas: list[str], tables: dict[_TableKey, _Table]
 ) -> None:
-    rows = sorted(_union(connection, _COLUMNS_QUERY, schemas), key=lambda row: row[:3])
+    # Each table's columns arrive together and in cid order: the join walks them that way.
+    rows = _union(connection, _COLUMNS_QUERY, schemas)
     pk_counts: dict[_TableKey, int] = defaultdict(int)
     for row in rows:
         if row[7]:
@@ -168,7 +170,7 @@ def _read_indexes(
     tables: dict[_TableKey, _Table],
     index_statements: dict[_TableKey, str],
 ) -> None:
-    grouped: dict[tuple[str, str, str], list[tuple]] = defaultdict(list)
+    grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for row in _union(connection, _INDEXES_QUERY, schemas):
         grouped[(row[0], row[1], row[3])].append(row)
     for (schema, table_name, index_name), rows in grouped.items():
@@ -208,7 +210,7 @@ def _read_indexes(
 def _read_foreign_keys(
     connection: Connection, schemas: list[str], tables: dict[_TableKey, _Table]
 ) -> None:
-    grouped: dict[tuple[str, str, int], list[tuple]] = defaultdict(list)
+    grouped: dict[tuple[str, str, int], list[Any]] = defaultdict(list)
     for row in _union(connection, _FOREIGN_KEYS_QUERY, schemas):
         grouped[(row[0], row[1], row[2])].append(row)
     for (schema, table_name, _), rows in sorted(grouped.items(), key=lambda item: item[0]):

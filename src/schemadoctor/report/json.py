@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from schemadoctor.findings import Report
+from schemadoctor.report.schemas import summarize_schemas
 
 JSON_VERSION = 1
 
@@ -21,6 +22,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "exit_code": report.exit_code,
         "findings": [finding.to_dict() for finding in report.findings],
         "summary": report.summary,
+        "schema_summary": summarize_schemas(report).to_dict(),
         "ignored": [ignored.to_dict() for ignored in report.ignored],
         "warnings": report.warnings,
     }

@@ -98,7 +98,7 @@ def _result(finding: Finding, report: Report, root: str | Path | None) -> dict[s
     where = anchor(finding, report)
     if where is not None:
         location["physicalLocation"] = {
-            "artifactLocation": {"uri": relative_path(where.path, root)},
+            "artifactLocation": {"uri": _uri(where.path, root)},
             "region": {"startLine": where.line},
         }
     properties = {
@@ -115,6 +115,12 @@ def _result(finding: Finding, report: Report, root: str | Path | None) -> dict[s
         "partialFingerprints": {"schemadoctorFinding/v1": _fingerprint(finding)},
         "properties": properties,
     }
+
+
+def _uri(path: str, root: str | Path | None) -> str:
+    relative = relative_path(path, root)
+    # A file outside the repository gets an absolute file: URI, which SARIF viewers open.
+    return Path(relative).as_uri() if relative.startswith("/") else relative
 
 
 def _message(finding: Finding) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from rich.console import Console
 from rich.markup import escape
 
 from schemadoctor.findings import Cause, Finding, Report, Severity
+from schemadoctor.report.schemas import schemas_line
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -32,6 +33,20 @@ def _table_heading(finding: Finding) -> str:
     if finding.location and finding.kind.value.startswith(("missing_table",)):
         return f"{name}  ({finding.location.path}:{finding.location.line})"
     return name
+
+
+def _schemas_label(report: Report) -> str:
+    names = [schema for schema in report.schemas if schema]
+    if len(names) > 4:
+        return f"{len(names)} schemas: {names[0]} ... {names[-1]}"
+    return f"schema {', '.join(names) or 'default'}"
+
+
+def _schema_heading(schema: str | None, count: int) -> str:
+    return (
+        f"[bold underline]schema {escape(schema or 'default')}[/bold underline]: {count} finding"
+        + ("s" if count != 1 else "")
+    )
 
 
 def _render_finding(console: Console, finding: Finding) -> None:
@@ -92,9 +107,9 @@ def render_text(report: Report, *, color: bool | None = None) -> str:
     """The report as text; styled only when ``color`` is true."""
     buffer = io.StringIO()
     console = _console(buffer, color)
-    schemas = ", ".join(s for s in report.schemas if s) or "default"
     console.print(
-        f"[bold]schemadoctor[/bold] {escape(report.url)} ({report.dialect}, schema {schemas})"
+        f"[bold]schemadoctor[/bold] {escape(report.url)} "
+        f"({report.dialect}, {escape(_schemas_label(report))})"
     )
 
     if report.migrations is not None:
@@ -108,7 +123,14 @@ def render_text(report: Report, *, color: bool | None = None) -> str:
     groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.findings:
         groups[(finding.schema or "", finding.table)].append(finding)
+    many_schemas = len(report.schemas) > 1
+    schema_counts = Counter(finding.schema for finding in report.findings)
+    shown_schema: str | None = None
     for findings in groups.values():
+        if many_schemas and findings[0].schema != shown_schema:
+            shown_schema = findings[0].schema
+            console.print()
+            console.print(_schema_heading(shown_schema, schema_counts[shown_schema]))
         console.print()
         console.print(f"[bold]{escape(_table_heading(findings[0]))}[/bold]")
         for finding in findings:
@@ -129,6 +151,8 @@ def render_text(report: Report, *, color: bool | None = None) -> str:
         console.print()
         console.print(f"[yellow]note:[/yellow] {escape(warning)}")
     console.print()
+    if many_schemas:
+        console.print(escape(schemas_line(report)))
     style = "green" if report.in_sync else "bold red"
     console.print(f"[{style}]{escape(summary_line(report))}[/{style}]")
     return buffer.getvalue()
