@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import runpy
 import shutil
 import subprocess
 import sys
 import textwrap
+from argparse import Namespace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,14 +21,24 @@ HEAD_FILE = "ef29b1af6dfe_add_workflow_config_column_to_conversations.py"
 
 def build_one_behind(url: str) -> None:
     """The example database at the revision before the one that adds workflow_config."""
-    script = EXAMPLE / "make_database.py"
-    subprocess.run([sys.executable, str(script), url], check=True, capture_output=True)
+    # In-process (the example's own main) to keep the suite fast; the script is the same.
+    runpy.run_path(str(EXAMPLE / "make_database.py"))["main"](url)
 
 
 def alembic(url: str, *args: str, ini: str = ALEMBIC_INI) -> None:
-    """Run the real alembic command line on the database."""
+    """Run the real alembic command line on the database, in a process of its own."""
     command = [sys.executable, "-m", "alembic", "-c", ini, "-x", f"url={url}", *args]
     subprocess.run(command, check=True, capture_output=True)
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """``alembic upgrade`` through Alembic's command API, in this process."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(ALEMBIC_INI)
+    config.cmd_opts = Namespace(x=[f"url={url}"])
+    command.upgrade(config, revision)
 
 
 def copy_project(tmp_path: Path) -> Path:

@@ -16,6 +16,7 @@ from doctor_support import (
     build_one_behind,
     changed_models,
     copy_project,
+    upgrade,
     write_revision,
 )
 
@@ -93,7 +94,7 @@ def test_out_of_band_and_model_change_are_told_apart(db_url, run_cli, writable_e
 
 def test_column_added_by_hand_at_head_is_out_of_band(db_url, run_cli, writable_engine):
     build_one_behind(db_url)
-    alembic(db_url, "upgrade", "head")
+    upgrade(db_url)
     with writable_engine(db_url).begin() as connection:
         connection.execute(text("ALTER TABLE users ADD COLUMN nickname VARCHAR(40)"))
 

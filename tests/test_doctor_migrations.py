@@ -14,9 +14,9 @@ from doctor_support import (
     MODELS,
     ONE_BEHIND,
     ROOT,
-    alembic,
     build_one_behind,
     copy_project,
+    upgrade,
     write_revision,
 )
 
@@ -29,7 +29,7 @@ def _report(run_cli, url, *args):
 
 def test_unknown_revision_is_reported_and_the_check_still_runs(db_url, run_cli, writable_engine):
     build_one_behind(db_url)
-    alembic(db_url, "upgrade", "head")
+    upgrade(db_url)
     with writable_engine(db_url).begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0badc0ffee00'"))
         connection.execute(text("ALTER TABLE conversations ADD COLUMN archived_at INTEGER"))

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from doctor_support import MODELS, alembic, build_one_behind
+from doctor_support import MODELS, build_one_behind, upgrade
 from schemadoctor.connect import parse_url
 
 
@@ -42,7 +42,7 @@ def test_probe_text_shows_the_error_and_passes_after_the_upgrade(db_url, run_cli
     assert "FAILED   " in before.stdout
     assert "1 failed probe" in before.stdout
 
-    alembic(db_url, "upgrade", "head")
+    upgrade(db_url)
     after = _probe(run_cli, db_url)
 
     assert after.exit_code == 0, after.stdout
@@ -51,7 +51,7 @@ def test_probe_text_shows_the_error_and_passes_after_the_upgrade(db_url, run_cli
 
 def test_probe_reports_a_permission_error_for_the_role_on_postgresql(postgresql_url, run_cli):
     build_one_behind(postgresql_url)
-    alembic(postgresql_url, "upgrade", "head")
+    upgrade(postgresql_url)
     role = f"sd_reader_{uuid.uuid4().hex[:8]}"
     database = make_url(postgresql_url).database
     admin = create_engine(parse_url(postgresql_url), isolation_level="AUTOCOMMIT")
@@ -85,7 +85,7 @@ def test_probe_reports_a_permission_error_for_the_role_on_postgresql(postgresql_
 
 def test_probe_reports_a_permission_error_for_the_user_on_mariadb(mysql_url, run_cli):
     build_one_behind(mysql_url)
-    alembic(mysql_url, "upgrade", "head")
+    upgrade(mysql_url)
     user = f"sd_reader_{uuid.uuid4().hex[:8]}"
     database = make_url(mysql_url).database
     admin = create_engine(parse_url(mysql_url), isolation_level="AUTOCOMMIT")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 
 from alembic import context
+from models import Base
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
-
-from models import Base
 
 target_metadata = Base.metadata
 
