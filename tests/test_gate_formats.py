@@ -172,3 +172,40 @@ def test_check_without_drift_writes_valid_empty_sarif(
     log = json.loads(result.stdout)
     jsonschema.validate(log, _sarif_schema())
     assert log["runs"][0]["results"] == []
+
+
+def test_several_databases_give_one_sarif_run_and_a_junit_suite_each(
+    tmp_path, monkeypatch, run_cli, writable_engine
+):
+    from gate_support import import_file
+
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    models = write_models(root)
+    shard_a, shard_b = (f"sqlite:///{root / name}.db" for name in ("shard_a", "shard_b"))
+    build_drifted_database(writable_engine(shard_a))
+    import_file(models).Base.metadata.create_all(writable_engine(shard_b))
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    check = ("check", "--models", str(models), "--db", shard_a, "--db", shard_b, "--format")
+
+    sarif = run_cli(*check, "sarif")
+    junit = run_cli(*check, "junit")
+    github = run_cli(*check, "github")
+
+    assert sarif.exit_code == junit.exit_code == github.exit_code == 1, sarif.stderr
+    log = json.loads(sarif.stdout)
+    jsonschema.validate(log, _sarif_schema())
+    assert len(log["runs"]) == 1
+    results = log["runs"][0]["results"]
+    assert len(results) == 3
+    assert {r["properties"]["database"] for r in results} == {
+        "sqlite:///" + str(root / "shard_a.db")
+    }
+    suites = list(JUnitXml.fromstring(junit.stdout))
+    assert [suite.failures for suite in suites] == [2, 0]
+    assert [suite.tests for suite in suites] == [3, 2]
+    errors = [line for line in github.stdout.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 2 and all(f"file={models.name}," in line for line in errors)
+    assert github.stdout.rstrip().endswith("drift in sqlite:///" + str(root / "shard_a.db") + ".")

@@ -281,6 +281,12 @@ def test_postgresql_rich_schemas(postgresql_url, writable_engine):
 
     with engine.connect() as connection:
         catalog, inspected = _reflect_both(connection, ["public", "Tenant Two"], "public")
+        tenant_only = postgresql_reader.reflect_schemas(connection, ["Tenant Two"], "public")
+
+    # A foreign key into a schema that is not reflected still names its referred columns.
+    events_fk = tenant_only.tables[("Tenant Two", "events")].foreign_keys[0]
+    assert (events_fk.referred_schema, events_fk.referred_table) == ("public", "generic")
+    assert events_fk.referred_columns == ("id",)
 
     # A domain column: the catalog reader reports the base type, the Inspector the domain's name.
     amount = ("public", "generic", "amount")

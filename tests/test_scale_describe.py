@@ -57,5 +57,6 @@ def test_dropped_schemas_leave_only_the_tenant_tables():
     moved = retarget(template, "tenant_a", drop={"shared"})
 
     assert sorted(moved.tables) == [("tenant_a", "accounts"), ("tenant_a", "users")]
-    assert sorted(moved.enums) == [("tenant_a", "account_state")]
+    # An Enum without inherit_schema is created on the search path, not in its table's schema.
+    assert sorted(moved.enums) == [("tenant_a", "account_state"), ("tenant_a", "plan_tier")]
     assert moved.tables[("tenant_a", "accounts")].foreign_keys[0].referred_schema == "shared"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -33,6 +33,8 @@ from schemadoctor.reflect import (
 from schemadoctor.schema import SchemaShape, TableShape, dialect_family
 from schemadoctor.snapshot import Snapshot, resolve_snapshot_schemas
 
+if TYPE_CHECKING:
+    from schemadoctor.plan import Plan, PlanOptions
 # Called as progress(stage, done, total) with stage "reflect" or "compare", counting schemas.
 Progress = Callable[[str, int, int], None]
 
@@ -52,6 +54,7 @@ class CheckRequest:
     include_tables: Sequence[str] = ()
     fail_on: Severity = Severity.WARNING
     timeouts: Timeouts = field(default_factory=Timeouts)
+    ignore: Sequence[IgnoreRule] = ()
 
 
 def as_models(models: LoadedModels | MetaData | Sequence[str] | str) -> LoadedModels:
@@ -441,6 +444,59 @@ def compared_tables(
         if not is_excluded(schema, name, options)
     }
     return sorted(names)
+
+
+@dataclass
+class Drift:
+    """A check's report plus what planning a fix needs: the models and the reflected shapes."""
+
+    report: Report
+    models: LoadedModels
+    db_shape: SchemaShape
+    targets: list[str]
+    default_schema: str | None
+
+
+def compare_connection(
+    connection: Connection, loaded: LoadedModels, request: CheckRequest, masked_url: str
+) -> Drift:
+    """Reflect the database on an open connection and compare it with the models."""
+    options = CompareOptions(tuple(request.exclude_tables), tuple(request.include_tables))
+    db_shape, targets, explicit = reflect_for_models(connection, loaded, request.schemas)
+    findings = compare_models(loaded, db_shape, connection.dialect, targets, explicit, options)
+    outcome = apply_ignore_rules(findings, request.ignore, None)
+    report = Report(
+        dialect=db_shape.dialect,
+        url=masked_url,
+        findings=outcome.findings,
+        fail_on=Severity(request.fail_on),
+        warnings=db_shape.warnings + outcome.notes,
+        schemas=list(targets),
+        ignored=outcome.ignored,
+    )
+    return Drift(report, loaded, db_shape, list(targets), db_shape.default_schema)
+
+
+def plan(
+    models: LoadedModels | MetaData | Sequence[str] | str,
+    db: Database | Engine | str,
+    request: CheckRequest | None = None,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """Compare, then plan the statements that fix the failing findings (nothing is written)."""
+    from schemadoctor.plan import PlanOptions, plan_fix
+
+    request = request or CheckRequest()
+    loaded = as_models(models)
+    database = as_database(db, request.timeouts)
+    try:
+        with database.connect() as connection:
+            drift = compare_connection(connection, loaded, request, database.masked_url)
+            return plan_fix(connection, drift, options or PlanOptions())
+    except SchemaDoctorError:
+        raise
+    except SQLAlchemyError as error:
+        raise describe_database_error(error, database.url, "Planning the fix") from error
 
 
 def check_databases(

@@ -156,9 +156,15 @@ class Database:
         try:
             connection = self.engine.connect()
         except SQLAlchemyError as error:
+            if _is_timeout(error):
+                raise describe_database_error(
+                    error, self.url, "Connecting to the database"
+                ) from error
             raise DatabaseUnreachableError(describe_connect_error(error, self.url)) from error
         try:
             _start_transaction(connection, self.read_only, self.timeouts)
+            if connection.dialect.name in ("mysql", "mariadb"):
+                event.listen(connection, "after_cursor_execute", _raise_skipped_table_warnings)
             yield connection
             if not self.read_only and connection.in_transaction():
                 connection.commit()
@@ -196,6 +202,28 @@ def _start_transaction(connection: Connection, read_only: bool, timeouts: Timeou
             connection.exec_driver_sql("SET SESSION TRANSACTION READ WRITE")
 
 
+# A lock wait or statement timeout that information_schema turned into a warning.
+_TIMEOUT_WARNINGS = {1205, 1969, 3024}
+
+
+def _raise_skipped_table_warnings(
+    connection: Connection, cursor: Any, _statement: str, _parameters: Any, *_: Any
+) -> None:
+    # MariaDB's information_schema skips a table it cannot lock in time and only warns: the
+    # check would then read a database without that table. Turn the warning into the error.
+    if not getattr(cursor, "warning_count", 0):
+        return
+    warnings_cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        warnings_cursor.execute("SHOW WARNINGS")
+        warnings = warnings_cursor.fetchall()
+    finally:
+        warnings_cursor.close()
+    for _level, code, message in warnings:
+        if int(code) in _TIMEOUT_WARNINGS:
+            raise connection.dialect.loaded_dbapi.OperationalError(int(code), message)
+
+
 def open_database(
     text: str,
     *,
@@ -214,6 +242,11 @@ def open_database(
     elif backend == "postgresql" or backend in ("mysql", "mariadb"):
         options["connect_args"] = {"connect_timeout": max(1, int(timeouts.connect))}
         options["pool_size"] = pool_size
+        if url.drivername.endswith("+pymysql"):
+            # PyMySQL's connect_timeout covers only the TCP connect: a server that accepts and
+            # never greets would hang the handshake, so its reads are bounded from the start.
+            options["connect_args"]["read_timeout"] = timeouts.connect
+            options["connect_args"]["write_timeout"] = _client_bound(timeouts)
     try:
         engine = create_engine(url, **options)
     except NoSuchModuleError as error:
@@ -232,7 +265,44 @@ def open_database(
         ) from error
     if backend == "sqlite":
         _attach_sqlite_settings(engine)
+    elif backend == "postgresql":
+        _attach_postgresql_timeouts(engine, timeouts)
+    elif url.drivername.endswith("+pymysql"):
+        _attach_pymysql_read_timeout(engine, timeouts)
     return Database(engine=engine, url=url, read_only=read_only, timeouts=timeouts)
+
+
+def _client_bound(timeouts: Timeouts) -> float:
+    """How long the client waits for one reply: past the server's own limits, as a backstop."""
+    return timeouts.statement + timeouts.lock + timeouts.connect
+
+
+def _attach_postgresql_timeouts(engine: Engine, timeouts: Timeouts) -> None:
+    # SQLAlchemy's first queries on a new connection (server version, hstore and type lookups)
+    # run before our transaction starts; a lock on pg_type or pg_namespace would hang them.
+    # SET LOCAL keeps the limits inside that transaction (safe behind PgBouncer).
+    statements = (
+        f"SET LOCAL lock_timeout = {int(timeouts.lock * 1000)}",
+        f"SET LOCAL statement_timeout = {int(timeouts.statement * 1000)}",
+    )
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+        finally:
+            cursor.close()
+
+
+def _attach_pymysql_read_timeout(engine: Engine, timeouts: Timeouts) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The handshake is over: a query may now legitimately run up to the statement timeout.
+        # PyMySQL reads this attribute before every reply; it has no public setter.
+        if hasattr(dbapi_connection, "_read_timeout"):
+            dbapi_connection._read_timeout = _client_bound(timeouts)
 
 
 def _sqlite_creator(url: URL, read_only: bool, timeouts: Timeouts) -> Any:
@@ -296,27 +366,44 @@ def describe_connect_error(error: BaseException, url: URL) -> str:
     return f"Cannot connect to {where}: {first}; check the URL and that the server is reachable."
 
 
+_LOCK_WAIT = ("lock timeout", "lock wait timeout", "database is locked")
+_STATEMENT_TIME = ("statement timeout", "max_statement_time", "execution time")
+_CANCELLED = ("canceling statement due to user request", "query execution was interrupted")
+_CONNECTION_LOST = ("server closed the connection", "lost connection", "connection was killed")
+
+
+def _error_text(error: BaseException) -> str:
+    return str(getattr(error, "orig", None) or error).lower()
+
+
+def _is_timeout(error: BaseException) -> bool:
+    """Whether the server gave up waiting for a lock or on a slow statement."""
+    lowered = _error_text(error)
+    return any(pattern in lowered for pattern in _LOCK_WAIT + _STATEMENT_TIME)
+
+
 def describe_database_error(error: BaseException, url: URL, doing: str) -> ReflectionError:
     """A ReflectionError with one sentence for a failure while ``doing`` something."""
     detail = mask_text(str(getattr(error, "orig", None) or error), url)
     first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else ""
     lowered = detail.lower()
-    if "lock timeout" in lowered or "lock wait timeout" in lowered:
+    if any(pattern in lowered for pattern in _LOCK_WAIT):
         return ReflectionError(
             f"{doing} waited too long for a lock held by another session (a migration or a "
             "long transaction?); retry later or raise --lock-timeout."
         )
-    if (
-        "statement timeout" in lowered
-        or "max_statement_time" in lowered
-        or "execution time" in lowered
-    ):
+    if any(pattern in lowered for pattern in _STATEMENT_TIME):
         return ReflectionError(
             f"{doing} took longer than the statement timeout; retry later or raise "
             "--statement-timeout."
         )
+    if any(pattern in lowered for pattern in _CANCELLED):
+        return ReflectionError(
+            f"{doing} was cancelled by another session (an administrator or a watchdog); "
+            "run the command again."
+        )
     connection_lost = isinstance(error, DBAPIError) and error.connection_invalidated
-    if connection_lost or "server closed the connection" in lowered or "lost connection" in lowered:
+    if connection_lost or any(pattern in lowered for pattern in _CONNECTION_LOST):
         return ReflectionError(
             f"The connection to {mask_url(url)} was lost while {doing.lower()}; "
             "check the server and run the command again."

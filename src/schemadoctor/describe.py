@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Enum, Index, Table, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError, NoReferencedTableError
-from sqlalchemy.sql.elements import ClauseElement, TextClause, UnaryExpression
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause, TextClause, UnaryExpression
 from sqlalchemy.sql.schema import DefaultClause
 
 from schemadoctor.compare.defaults import quote_literal
@@ -47,12 +47,17 @@ def describe_models(
 
 
 def _enum_schema(table: Table, default_schema: str | None) -> str | None:
-    # An Enum without a schema is created where the table lives when it inherits the schema.
-    return table.schema or default_schema
+    # An Enum without a schema of its own (inherit_schema=False) is created on the search
+    # path, whatever schema its table lives in; MetaData(schema=...) applies to it too.
+    return table.metadata.schema or default_schema
 
 
 def _native_enum(column: Column[Any], dialect: Dialect) -> Enum | None:
     column_type = column.type
+    # ARRAY(ENUM) creates and uses the enum type just as a plain ENUM column does.
+    item_type = getattr(column_type, "item_type", None)
+    if isinstance(item_type, Enum):
+        column_type = item_type
     if isinstance(column_type, Enum) and column_type.native_enum and dialect.name == "postgresql":
         return column_type if column_type.name else None
     return None
@@ -76,7 +81,7 @@ def describe_table(
         name=table.name,
         schema=schema,
         columns=columns,
-        primary_key=tuple(column.name for column in table.primary_key.columns),
+        primary_key=_primary_key(table),
         indexes=tuple(_describe_index(index, dialect, warnings) for index in table.indexes),
         uniques=tuple(
             UniqueShape(_name(constraint.name), tuple(c.name for c in constraint.columns))
@@ -89,6 +94,18 @@ def describe_table(
         ),
         location=location,
     )
+
+
+def _primary_key(table: Table) -> tuple[str, ...]:
+    """The primary key columns in the order CREATE TABLE lists them."""
+    constraint = table.primary_key
+    # An implicit primary key puts the autoincrement column first (MySQL requires it).
+    columns = (
+        constraint.columns_autoinc_first
+        if getattr(constraint, "_implicit_generated", False)
+        else constraint.columns
+    )
+    return tuple(column.name for column in columns)
 
 
 def _name(name: Any) -> str | None:
@@ -148,7 +165,7 @@ def _describe_default(column: Column[Any], dialect: Dialect) -> str | None:
         return None
     argument = default.arg
     if isinstance(argument, str):
-        return quote_literal(argument)
+        return quote_literal(argument, dialect_family(dialect.name))
     if isinstance(argument, TextClause):
         return argument.text
     if isinstance(argument, ClauseElement):
@@ -164,18 +181,34 @@ def _compile_clause(clause: Any, dialect: Dialect) -> str:
     return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
+def _index_column_name(element: Any, table_columns: Any) -> str | None:
+    """The table column an index element names, or None for an expression."""
+    if table_columns is None:
+        return None
+    # desc("name") keeps the bare name as a label reference rather than the column.
+    if type(element).__name__.endswith("label_reference"):
+        name = getattr(element, "element", None)
+        return name if isinstance(name, str) and name in table_columns else None
+    if isinstance(element, ColumnClause) and not element.is_literal:
+        return element.name if element.name in table_columns else None
+    return None
+
+
 def _describe_index(index: Index, dialect: Dialect, warnings: list[str]) -> IndexShape:
     columns: list[str | None] = []
     expressions: list[str] = []
     descending: list[bool] = []
+    table_columns = index.table.columns if index.table is not None else None
     for expression in index.expressions:
         element = expression
         is_descending = False
-        if isinstance(element, UnaryExpression) and element.modifier is not None:
-            is_descending = element.modifier.__name__ == "desc_op"
+        # Unwrap DESC / ASC / NULLS FIRST / NULLS LAST, keeping only the direction.
+        while isinstance(element, UnaryExpression) and element.modifier is not None:
+            is_descending = is_descending or element.modifier.__name__ == "desc_op"
             element = element.element
-        if isinstance(element, Column):
-            columns.append(element.name)
+        name = _index_column_name(element, table_columns)
+        if name is not None:
+            columns.append(name)
         else:
             columns.append(None)
             expressions.append(_compile_clause(element, dialect))

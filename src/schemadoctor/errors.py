@@ -36,4 +36,11 @@ class DestructiveFixRefused(SchemaDoctorError):
 
 
 class ApplyFailedError(SchemaDoctorError):
-    """Applying the fix failed."""
+    """Applying the fix failed; ``ran`` and ``not_run`` list the statements on each side."""
+
+    def __init__(
+        self, message: str, ran: list[str] | None = None, not_run: list[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.ran = list(ran or [])
+        self.not_run = list(not_run or [])

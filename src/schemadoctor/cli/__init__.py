@@ -90,3 +90,7 @@ main.add_command(check_command)
 main.add_command(snapshot_command)
 main.add_command(diff_command)
 main.add_command(explain_command)
+
+from schemadoctor.cli.fix import fix_command  # noqa: E402
+
+main.add_command(fix_command)

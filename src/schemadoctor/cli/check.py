@@ -155,9 +155,16 @@ def write_report(report: Report, format_name: str, output: str | None) -> None:
 
 def write_reports(reports: list[Report], format_name: str, output: str | None) -> None:
     """Render the reports of several databases together to --output or stdout."""
+    from schemadoctor.report.github import append_step_summary
     from schemadoctor.report.many import render_many
+    from schemadoctor.report.paths import repository_root
 
+    root = repository_root()
     if output and output != "-":
-        Path(output).write_text(render_many(reports, format_name), encoding="utf-8")
+        Path(output).write_text(render_many(reports, format_name, root=root), encoding="utf-8")
     else:
-        click.echo(render_many(reports, format_name, color=sys.stdout.isatty()), nl=False)
+        color = sys.stdout.isatty()
+        click.echo(render_many(reports, format_name, color=color, root=root), nl=False)
+    if format_name == "github":
+        for report in reports:
+            append_step_summary(report, root)

@@ -110,8 +110,13 @@ def _compare_column(
         finding = _compare_nullability(table, model, db)
         if finding is not None:
             yield finding
-    if model.default is not None and not model.autoincrement and not model.computed:
-        finding = _compare_default(table, model, db, db_signature or model_signature)
+    compares_default = not (model.autoincrement or model.computed or _sequence_backed(model, db))
+    if model.default is not None and compares_default:
+        finding = _compare_default(dialect, table, model, db, db_signature or model_signature)
+        if finding is not None:
+            yield finding
+    elif model.default is None and not (model.autoincrement or model.computed):
+        finding = _unmodelled_default(dialect, table, model, db, db_signature)
         if finding is not None:
             yield finding
 
@@ -150,7 +155,10 @@ def _type_message(
 ) -> str:
     subject = f"Column {table.name}.{model.name}"
     if relation == TypeRelation.INCOMPATIBLE:
-        return f"{subject} is {db.type} in the database but {model.type} in the models."
+        return (
+            f"{subject} is {db.type} in the database, incompatible with the models' "
+            f"{model.type}: the application's values do not fit the column."
+        )
     if relation == TypeRelation.NARROWER:
         return (
             f"{subject} is {db.type} in the database, narrower than the models' {model.type}: "
@@ -241,11 +249,50 @@ def _compare_nullability(table: TableShape, model: ColumnShape, db: ColumnShape)
     )
 
 
-def _compare_default(
-    table: TableShape, model: ColumnShape, db: ColumnShape, signature: TypeSignature | None
+def _sequence_backed(model: ColumnShape, db: ColumnShape) -> bool:
+    """A model default of nextval(...) on a column the database numbers from a sequence."""
+    # Limitation: the readers drop a sequence default into ``autoincrement``, so which sequence
+    # feeds the column is not compared — keeping the nextval text in the shape would lift it.
+    model_default = (model.default or "").strip().lower()
+    return db.autoincrement and model_default.startswith("nextval(")
+
+
+def _unmodelled_default(
+    dialect: str,
+    table: TableShape,
+    model: ColumnShape,
+    db: ColumnShape,
+    signature: TypeSignature | None,
 ) -> Finding | None:
-    model_default = normalize_default(model.default, signature)
-    db_default = normalize_default(db.default, signature)
+    """A database default the models do not declare: harmless, inserts just get a value."""
+    if db.autoincrement or db.computed or normalize_default(db.default, signature, dialect) is None:
+        return None
+    # Limitation: a model column with server_default=FetchedValue() looks like one with no
+    # server default here — a flag on ColumnShape would let it skip this finding.
+    return _finding(
+        table,
+        model,
+        kind=Kind.DEFAULT_MISMATCH,
+        severity=Severity.INFO,
+        message=(
+            f"Column {table.name}.{model.name} has server default {db.default} in the database; "
+            "the models declare none."
+        ),
+        hint="Declare server_default in the model, or drop the default with a migration.",
+        expected=None,
+        actual=db.default,
+    )
+
+
+def _compare_default(
+    dialect: str,
+    table: TableShape,
+    model: ColumnShape,
+    db: ColumnShape,
+    signature: TypeSignature | None,
+) -> Finding | None:
+    model_default = normalize_default(model.default, signature, dialect)
+    db_default = normalize_default(db.default, signature, dialect)
     if model_default == db_default:
         return None
     return _finding(

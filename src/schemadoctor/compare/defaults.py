@@ -96,12 +96,29 @@ def _canonical_number(text: str) -> str | None:
     return format(value.normalize(), "f")
 
 
-def quote_literal(value: str) -> str:
-    """A string as an SQL literal, the way every supported dialect spells it."""
+def quote_literal(value: str, dialect: str | None = None) -> str:
+    """A string as an SQL literal the way ``dialect`` spells it (MySQL escapes backslashes)."""
+    if dialect == "mysql":
+        value = value.replace("\\", "\\\\")
     return "'" + value.replace("'", "''") + "'"
 
 
-def normalize_default(text: str | None, signature: TypeSignature | None = None) -> str | None:
+_MYSQL_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
+_NEXTVAL_SCHEMA = re.compile(r"nextval\('(?:\"[^\"]+\"|[a-z_][a-z0-9_]*)\.", re.IGNORECASE)
+_NOW_CALL = re.compile(
+    r"\b(?:now|current_timestamp|localtimestamp)\s*\(\s*\d*\s*\)|\bcurrent_timestamp\b",
+    re.IGNORECASE,
+)
+
+
+def _unescape_mysql(value: str) -> str:
+    """The value of a MySQL string literal body, whose backslashes escape."""
+    return re.sub(r"\\(.)", lambda m: _MYSQL_ESCAPES.get(m.group(1), m.group(1)), value)
+
+
+def normalize_default(
+    text: str | None, signature: TypeSignature | None = None, dialect: str | None = None
+) -> str | None:
     """The canonical text of a server default; None when there is no default."""
     if text is None:
         return None
@@ -114,13 +131,13 @@ def normalize_default(text: str | None, signature: TypeSignature | None = None) 
         quoted, rest = literal
         rest = _CAST.sub("", rest).strip()
         if not rest:
-            text = _canonical_literal(quoted, signature)
-            return text
+            return _canonical_literal(quoted, signature, dialect)
     text = _CAST.sub("", text).strip()
     text = _strip_parentheses(text)
     literal = _split_literal(text)
     if literal is not None and not literal[1].strip():
-        return _canonical_literal(literal[0], signature)
+        return _canonical_literal(literal[0], signature, dialect)
+    text = _NEXTVAL_SCHEMA.sub("nextval('", text)
 
     lowered = text.lower()
     family = signature.family if signature else None
@@ -133,11 +150,14 @@ def normalize_default(text: str | None, signature: TypeSignature | None = None) 
     number = _canonical_number(text.lstrip("+"))
     if number is not None:
         return number
-    return lowered
+    # MySQL's "CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP" comes back as current_timestamp().
+    return _NOW_CALL.sub("current_timestamp", lowered)
 
 
-def _canonical_literal(quoted: str, signature: TypeSignature | None) -> str:
+def _canonical_literal(quoted: str, signature: TypeSignature | None, dialect: str | None) -> str:
     value = quoted[1:-1].replace("''", "'")
+    if dialect == "mysql":
+        value = _unescape_mysql(value)
     family = signature.family if signature else None
     if family == "boolean" and quoted.lower() in _BOOLEAN:
         return _BOOLEAN[quoted.lower()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemadoctor.findings import Finding, Kind, Severity
-from schemadoctor.schema import SchemaShape
+from schemadoctor.schema import ColumnShape, SchemaShape
 
 
 def compare_enums(model: SchemaShape, db: SchemaShape) -> Iterator[Finding]:
@@ -21,7 +21,8 @@ def compare_enums(model: SchemaShape, db: SchemaShape) -> Iterator[Finding]:
                 kind=Kind.ENUM_MISMATCH,
                 severity=Severity.ERROR,
                 schema=model_enum.schema,
-                table=user,
+                table=user[0],
+                column=user[1],
                 name=model_enum.name,
                 message=f"Enum type {model_enum.name} is in the models but not in the database.",
                 hint="Create the type with a migration or `schemadoctor fix`.",
@@ -43,11 +44,13 @@ def compare_enums(model: SchemaShape, db: SchemaShape) -> Iterator[Finding]:
         else:
             severity = Severity.INFO
             problem = "orders the labels differently, which changes sorting"
+        user = _first_user(model, key)
         yield Finding(
             kind=Kind.ENUM_MISMATCH,
             severity=severity,
             schema=model_enum.schema,
-            table=_first_user(model, key) or model_enum.name,
+            table=user[0] if user else model_enum.name,
+            column=user[1] if user else None,
             name=model_enum.name,
             message=f"Enum type {model_enum.name} in the database {problem}.",
             hint="Add the labels with ALTER TYPE ... ADD VALUE (`schemadoctor fix`).",
@@ -57,21 +60,33 @@ def compare_enums(model: SchemaShape, db: SchemaShape) -> Iterator[Finding]:
         )
 
 
-def _first_user(model: SchemaShape, key: tuple[str | None, str]) -> str | None:
-    """The first model table with a column of the enum type, to file the finding under."""
+def _uses(column: ColumnShape, key: tuple[str | None, str]) -> bool:
+    """True when the column is of the enum type, or an array of it."""
+    if (column.enum_schema, column.enum_name) == key:
+        return True
+    return column.enum_name is None and column.type.replace('"', "").lower() in (
+        f"{key[1]}[]".lower(),
+        f"{key[0]}.{key[1]}[]".lower(),
+    )
+
+
+def _first_user(model: SchemaShape, key: tuple[str | None, str]) -> tuple[str, str] | None:
+    """The first model table and column of the enum type, to file the finding under."""
     for table in model.tables.values():
-        if any((c.enum_schema, c.enum_name) == key for c in table.columns):
-            return table.name
+        for column in table.columns:
+            if _uses(column, key):
+                return table.name, column.name
     return None
 
 
 def _first_existing_user(
     model: SchemaShape, db: SchemaShape, key: tuple[str | None, str]
-) -> str | None:
+) -> tuple[str, str] | None:
     # When no table that uses the type exists yet, missing_table already says it all.
     for table_key, table in model.tables.items():
-        if table_key in db.tables and any(
-            (c.enum_schema, c.enum_name) == key for c in table.columns
-        ):
-            return table.name
+        if table_key not in db.tables:
+            continue
+        for column in table.columns:
+            if _uses(column, key):
+                return table.name, column.name
     return None

@@ -87,7 +87,7 @@ def compare_indexes(
             continue
         if _backs_model_unique(index, model_unique_sets):
             continue
-        yield _extra(model, index)
+        yield _extra(dialect, model, index)
 
 
 def _only_sql_differs(model: IndexShape, db: IndexShape) -> bool:
@@ -144,10 +144,12 @@ def _missing(table: TableShape, index: IndexShape, existing: IndexShape | None) 
     )
 
 
-def _extra(table: TableShape, index: IndexShape) -> Finding:
+def _extra(dialect: str, table: TableShape, index: IndexShape) -> Finding:
+    if dialect == "mysql" and index.unique and not index.expressions:
+        return _extra_mysql_unique(table, index)
     return Finding(
         kind=Kind.EXTRA_INDEX,
-        severity=Severity.WARNING if index.unique else Severity.INFO,
+        severity=Severity.WARNING,
         schema=table.schema,
         table=table.name,
         name=index.name,
@@ -161,4 +163,26 @@ def _extra(table: TableShape, index: IndexShape) -> Finding:
         expected=None,
         actual=_describe(index),
         location=table.location,
+    )
+
+
+def _extra_mysql_unique(table: TableShape, index: IndexShape) -> Finding:
+    """MySQL keeps a UNIQUE constraint as a unique index: report it as the constraint."""
+    columns = ", ".join(c for c in index.columns if c)
+    return Finding(
+        kind=Kind.EXTRA_UNIQUE_CONSTRAINT,
+        severity=Severity.WARNING,
+        schema=table.schema,
+        table=table.name,
+        name=index.name,
+        column=index.columns[0] if len(index.columns) == 1 else None,
+        message=(
+            f"Table {table.name} has unique key {index.name} on ({columns}) in the database "
+            "that the models do not declare; writes of duplicates fail."
+        ),
+        hint="Declare it in the model (UniqueConstraint or unique=True) or drop it.",
+        expected=None,
+        actual=f"UNIQUE ({columns})",
+        location=table.location,
+        details={"index": True},
     )

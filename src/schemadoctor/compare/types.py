@@ -243,6 +243,9 @@ def _signature(
         return TypeSignature("string", "varchar", length=length, fixed=family == "char")
     if family in ("text", "binary"):
         length = numbers[0] if numbers and name in ("binary", "varbinary", "bit") else None
+        if dialect == "mysql" and numbers and name in ("text", "blob"):
+            # TEXT(n) / BLOB(n): MySQL picks the smallest of TINY/-/MEDIUM/LONG that holds n.
+            return TypeSignature(family, family, size=None, length=numbers[0])
         return TypeSignature(family, family, size=size, length=length, fixed=name == "binary")
     if family in ("time", "datetime"):
         precision = numbers[0] if numbers else None
@@ -291,7 +294,7 @@ def relate(dialect: str, model: TypeSignature, db: TypeSignature) -> TypeRelatio
     """How the database's type relates to the models' type."""
     if dialect == "sqlite":
         model, db = _sqlite_storage(model), _sqlite_storage(db)
-    if model == db:
+    if model == db or _mysql_sized_blob_fits(dialect, model, db):
         return TypeRelation.EQUAL
     if model.family == "array" and db.family == "array":
         assert model.item is not None and db.item is not None
@@ -301,6 +304,24 @@ def relate(dialect: str, model: TypeSignature, db: TypeSignature) -> TypeRelatio
     if model.family != db.family:
         return _relate_families(dialect, model, db)
     return _relate_same_family(model, db)
+
+
+_SIZE_CLASSES = (255, 65535, 16777215, 4294967295)
+
+
+def _mysql_sized_blob_fits(dialect: str, model: TypeSignature, db: TypeSignature) -> bool:
+    """TEXT(n) / BLOB(n) in the model against the size class MySQL chose for it."""
+    if dialect != "mysql" or model.family not in ("text", "binary") or db.family != model.family:
+        return False
+    if model.size is not None or model.length is None or db.size is None:
+        return False
+    # A character takes 1 to 4 bytes depending on the charset, so allow that range of classes.
+    bytes_per_value = 4 if model.family == "text" else 1
+    smallest = next(i for i, c in enumerate(_SIZE_CLASSES, 1) if c >= model.length)
+    largest = next(
+        (i for i, c in enumerate(_SIZE_CLASSES, 1) if c >= model.length * bytes_per_value), 4
+    )
+    return smallest <= db.size <= largest
 
 
 def _sqlite_storage(signature: TypeSignature) -> TypeSignature:
@@ -349,6 +370,9 @@ def _string_capacity(signature: TypeSignature) -> float:
 def _relate_same_family(model: TypeSignature, db: TypeSignature) -> TypeRelation:
     if model.family in ("decimal",):
         return _relate_decimal(model, db)
+    sized = model.family in ("integer", "float") and model.unsigned == db.unsigned
+    if sized and model.size is not None and db.size is not None and model.size != db.size:
+        return TypeRelation.WIDER if db.size > model.size else TypeRelation.NARROWER
     if model.timezone != db.timezone or model.name != db.name or model.unsigned != db.unsigned:
         return TypeRelation.COMPATIBLE
     for attribute in ("size", "length", "precision"):

@@ -156,6 +156,8 @@ def _default(default: str | None, extra: str, data_type: str, is_mariadb: bool) 
     """COLUMN_DEFAULT in SHOW CREATE TABLE's spelling, as the reference reader reports it."""
     if default is None or (is_mariadb and default == "NULL"):
         return None
+    # Limitation: the MySQL 8 spelling (bare literals, DEFAULT_GENERATED) and its functional
+    # index EXPRESSION are tested only against MariaDB here — a MySQL 8 server in CI would lift it.
     quoted = is_mariadb or "default_generated" in extra or data_type.lower() in _NUMERIC_TYPES
     # MySQL 8 leaves string literals bare; quote them as MariaDB and SHOW CREATE TABLE do.
     text_default = default if quoted else "'" + default.replace("'", "''") + "'"
@@ -205,6 +207,11 @@ def _read_foreign_keys(
     grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for row in connection.execute(_query(_FOREIGN_KEY_COLUMNS_QUERY), parameters):
         grouped[(row[0], row[1], row[2])].append(row)
+    unruled = sorted({(key[0], key[1]) for key in grouped if key not in rules})
+    if unruled:
+        # MariaDB hides REFERENTIAL_CONSTRAINTS from a user who may only SELECT; SHOW CREATE
+        # TABLE still shows the rules, so read them there for those tables alone.
+        rules.update(_rules_from_create_table(connection, unruled))
 
     foreign_keys: dict[_TableKey, list[ForeignKeyShape]] = defaultdict(list)
     for (schema, table, name), rows in sorted(grouped.items()):
@@ -223,6 +230,39 @@ def _read_foreign_keys(
             )
         )
     return foreign_keys
+
+
+_QUOTED = re.compile(r"`(?:``|[^`])*`")
+_CONSTRAINT_LINE = re.compile(r"^\s*CONSTRAINT\s+`(?P<name>(?:``|[^`])+)`\s+FOREIGN KEY\b")
+_RULE = re.compile(
+    r"\bON (?P<event>DELETE|UPDATE) (?P<rule>CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION)"
+)
+
+
+def _rules_from_create_table(
+    connection: Connection, tables: list[_TableKey]
+) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """ON DELETE / ON UPDATE of every foreign key of ``tables``, from SHOW CREATE TABLE."""
+    quote = connection.dialect.identifier_preparer.quote_identifier
+    rules: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for schema, table in tables:
+        statement = f"SHOW CREATE TABLE {quote(schema)}.{quote(table)}"
+        create = connection.exec_driver_sql(statement).one()[1]
+        for line in create.splitlines():
+            match = _CONSTRAINT_LINE.match(line)
+            if match is None:
+                continue
+            # Quoted names are blanked so that a column called `ON DELETE CASCADE` is no rule.
+            found = dict(
+                (rule["event"], rule["rule"])
+                for rule in _RULE.finditer(_QUOTED.sub("``", line[match.end() :]))
+            )
+            name = match["name"].replace("``", "`")
+            rules[(schema, table, name)] = (
+                found.get("DELETE", "RESTRICT"),
+                found.get("UPDATE", "RESTRICT"),
+            )
+    return rules
 
 
 def _action(rule: str | None) -> str | None:

@@ -46,7 +46,8 @@ SELECT n.nspname, c.relname, a.attname,
             CASE WHEN pg_type_is_visible(t.oid) THEN n.nspname ELSE tn.nspname END END,
        CASE WHEN t.typtype = 'e' THEN
             ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
-                  ORDER BY e.enumsortorder) END
+                  ORDER BY e.enumsortorder) END,
+       c.oid, a.attnum
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -57,15 +58,16 @@ WHERE {_TABLE_KINDS}
 ORDER BY n.nspname, c.relname, a.attnum
 """
 
+# Key columns come as attribute numbers, named from the columns query; only a foreign key into a
+# schema that is not being reflected needs its referred names looked up here.
 _CONSTRAINTS_QUERY = f"""
-SELECT n.nspname, c.relname, con.conname, con.contype,
-       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-             ORDER BY k.ord),
-       rn.nspname, rc.relname,
-       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
-             ORDER BY k.ord),
+SELECT n.nspname, c.relname, con.conname, con.contype, con.conrelid, con.conkey,
+       rn.nspname, rc.relname, con.confrelid, con.confkey,
+       CASE WHEN con.contype = 'f' AND NOT rn.nspname = ANY(:schemas) THEN
+            ARRAY(SELECT a.attname::text
+                  FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+                  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+                  ORDER BY k.ord) END,
        con.confdeltype, con.confupdtype
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
@@ -128,8 +130,8 @@ def reflect_schemas(
         return shape
     parameters = {"schemas": list(schemas)}
 
-    columns = _read_columns(connection, parameters)
-    constraints = _read_constraints(connection, parameters)
+    columns, attribute_names = _read_columns(connection, parameters)
+    constraints = _read_constraints(connection, parameters, attribute_names)
     indexes = _read_indexes(connection, parameters)
     for schema, name, labels in connection.execute(_query(_ENUMS_QUERY), parameters):
         shape.enums[(schema, name)] = EnumShape(name, schema, tuple(labels))
@@ -148,16 +150,21 @@ def reflect_schemas(
     return shape
 
 
+# Limitation: an enum type on the search path is reported in the table's schema, as the reference
+# reader does, even when it lives elsewhere (public.mood used by tenant.t) — reporting the type's
+# own schema on both readers and in describe.py would lift it.
 def _read_columns(
     connection: Connection, parameters: dict[str, Any]
-) -> dict[_TableKey, list[ColumnShape]]:
+) -> tuple[dict[_TableKey, list[ColumnShape]], dict[tuple[int, int], str]]:
     columns: dict[_TableKey, list[ColumnShape]] = {}
-    for row in connection.execute(_query(_COLUMNS_QUERY), parameters):
+    attribute_names: dict[tuple[int, int], str] = {}
+    for row in connection.execute(_query(_COLUMNS_QUERY), parameters).fetchall():
         schema, table, name, type_text, not_null, default, identity, generated = row[:8]
-        enum_name, enum_schema, enum_labels = row[8:11]
+        enum_name, enum_schema, enum_labels, table_oid, attnum = row[8:13]
         table_columns = columns.setdefault((schema, table), [])
         if name is None:
             continue
+        attribute_names[(table_oid, attnum)] = name
         # A serial column's nextval() default is how it numbers rows, not a default to compare.
         autoincrement = bool(identity) or (
             default is not None and default.lower().startswith("nextval(")
@@ -175,31 +182,35 @@ def _read_columns(
                 enum_labels=tuple(enum_labels) if enum_labels is not None else None,
             )
         )
-    return columns
+    return columns, attribute_names
 
 
 def _read_constraints(
-    connection: Connection, parameters: dict[str, Any]
+    connection: Connection, parameters: dict[str, Any], names: dict[tuple[int, int], str]
 ) -> dict[_TableKey, tuple[tuple[str, ...], list[UniqueShape], list[ForeignKeyShape]]]:
     primary_keys: dict[_TableKey, tuple[str, ...]] = {}
     uniques: dict[_TableKey, list[UniqueShape]] = defaultdict(list)
     foreign_keys: dict[_TableKey, list[ForeignKeyShape]] = defaultdict(list)
-    for row in connection.execute(_query(_CONSTRAINTS_QUERY), parameters):
-        schema, table, name, kind, columns = row[:5]
+    for row in connection.execute(_query(_CONSTRAINTS_QUERY), parameters).fetchall():
+        schema, table, name, kind, table_oid, attnums = row[:6]
+        columns = tuple(names[(table_oid, attnum)] for attnum in attnums)
         key = (schema, table)
         if kind == "p":
-            primary_keys[key] = tuple(columns)
+            primary_keys[key] = columns
         elif kind == "u":
-            uniques[key].append(UniqueShape(name, tuple(columns)))
+            uniques[key].append(UniqueShape(name, columns))
         else:
-            referred_schema, referred_table, referred_columns, ondelete, onupdate = row[5:]
+            referred_schema, referred_table, referred_oid, referred_attnums = row[6:10]
+            referred_names, ondelete, onupdate = row[10:]
+            if referred_names is None:
+                referred_names = [names[(referred_oid, attnum)] for attnum in referred_attnums]
             foreign_keys[key].append(
                 ForeignKeyShape(
                     name=name,
-                    columns=tuple(columns),
+                    columns=columns,
                     referred_schema=referred_schema,
                     referred_table=referred_table,
-                    referred_columns=tuple(referred_columns),
+                    referred_columns=tuple(referred_names),
                     ondelete=_ACTIONS.get(ondelete),
                     onupdate=_ACTIONS.get(onupdate),
                 )
@@ -215,7 +226,7 @@ def _read_indexes(
     connection: Connection, parameters: dict[str, Any]
 ) -> dict[_TableKey, list[IndexShape]]:
     indexes: dict[_TableKey, list[IndexShape]] = defaultdict(list)
-    rows = connection.execute(_query(_INDEXES_QUERY), parameters)
+    rows = connection.execute(_query(_INDEXES_QUERY), parameters).fetchall()
     for schema, table, name, unique, elements, is_expression, options, where in rows:
         columns = tuple(
             None if expression else element

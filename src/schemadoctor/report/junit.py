@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from schemadoctor.findings import Finding, IgnoredFinding, Report
@@ -12,6 +13,26 @@ from schemadoctor.report.paths import relative_path
 
 def render_junit(report: Report, root: str | Path | None = None) -> str:
     """The report as one JUnit test suite; findings below --fail-on go to system-out."""
+    return render_junit_many([report], root)
+
+
+def render_junit_many(reports: Sequence[Report], root: str | Path | None = None) -> str:
+    """One test suite per database checked, in one <testsuites> document."""
+    suites = ElementTree.Element("testsuites", name="schemadoctor")
+    tests = failures = 0
+    for report in reports:
+        suite = _suite(report, root, several=len(reports) > 1)
+        tests += int(suite.get("tests", "0"))
+        failures += int(suite.get("failures", "0"))
+        suites.append(suite)
+    suites.set("tests", str(tests))
+    suites.set("failures", str(failures))
+    ElementTree.indent(suites)
+    body = ElementTree.tostring(suites, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _suite(report: Report, root: str | Path | None, several: bool) -> ElementTree.Element:
     by_table: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_table[_table_name(finding)].append(finding)
@@ -20,10 +41,11 @@ def render_junit(report: Report, root: str | Path | None = None) -> str:
         ignored_by_table[_table_name(ignored.finding)].append(ignored)
     tables = sorted(set(report.tables) | set(by_table) | set(ignored_by_table))
 
-    suite = ElementTree.Element("testsuite", name=f"schemadoctor ({report.dialect})")
+    name = f"schemadoctor {report.url}" if several else f"schemadoctor ({report.dialect})"
+    suite = ElementTree.Element("testsuite", name=name)
     properties = ElementTree.SubElement(suite, "properties")
-    for name, value in (("database", report.url), ("fail_on", report.fail_on.value)):
-        ElementTree.SubElement(properties, "property", name=name, value=value)
+    for key, value in (("database", report.url), ("fail_on", report.fail_on.value)):
+        ElementTree.SubElement(properties, "property", name=key, value=value)
     failures = 0
     for table in tables:
         failures += _testcase(suite, report, table, by_table[table], ignored_by_table[table], root)
@@ -31,14 +53,7 @@ def render_junit(report: Report, root: str | Path | None = None) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", "0")
-
-    suites = ElementTree.Element("testsuites", name="schemadoctor")
-    suites.set("tests", str(len(tables)))
-    suites.set("failures", str(failures))
-    suites.append(suite)
-    ElementTree.indent(suites)
-    body = ElementTree.tostring(suites, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    return suite
 
 
 def _table_name(finding: Finding) -> str:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from schemadoctor.errors import ConfigurationError
 from schemadoctor.findings import Report
 
-MANY_FORMATS = ("text", "json")
+MANY_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
 
 
-def render_many(reports: list[Report], format_name: str, *, color: bool = False) -> str:
+def render_many(
+    reports: list[Report],
+    format_name: str,
+    *,
+    color: bool = False,
+    root: str | Path | None = None,
+) -> str:
     """The reports of several databases, one after another, and a verdict over all of them."""
+    if format_name in ("sarif", "junit", "github", "markdown"):
+        return render_many_for_ci(reports, format_name, root)
     if format_name == "json":
         from schemadoctor.report.json import JSON_VERSION, report_data
 
@@ -45,3 +54,25 @@ def databases_line(reports: list[Report]) -> str:
     if drifted:
         line += f"; drift in {', '.join(drifted)}"
     return line + "."
+
+
+def render_many_for_ci(reports: list[Report], format_name: str, root: str | Path | None) -> str:
+    """SARIF as one run, JUnit as a suite per database; GitHub and Markdown one after another."""
+    if format_name == "sarif":
+        from schemadoctor.report.sarif import render_sarif_many
+
+        return render_sarif_many(reports, root)
+    if format_name == "junit":
+        from schemadoctor.report.junit import render_junit_many
+
+        return render_junit_many(reports, root)
+    from schemadoctor.report import render
+
+    parts = [render(report, format_name, root=root) for report in reports]
+    closing = databases_line(reports)
+    return (
+        "\n".join(parts)
+        + "\n"
+        + (f"**{closing}**" if format_name == "markdown" else closing)
+        + "\n"
+    )

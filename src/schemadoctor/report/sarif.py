@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,20 +36,35 @@ _RULE_TEXT = {
 
 def render_sarif(report: Report, root: str | Path | None = None) -> str:
     """The report as a SARIF 2.1.0 log; paths are relative to ``root`` (the repository)."""
-    results = [_result(finding, report, root) for finding in report.findings]
-    for ignored in report.ignored:
-        result = _result(ignored.finding, report, root)
-        result["suppressions"] = [{"kind": "external", "justification": ignored.reason}]
-        results.append(result)
+    return render_sarif_many([report], root)
+
+
+def render_sarif_many(reports: Sequence[Report], root: str | Path | None = None) -> str:
+    """Several databases' reports as one SARIF run (code scanning wants one run per tool).
+
+    With several databases each result names its database, and its fingerprint includes it.
+    """
+    several = len(reports) > 1
+    results = []
+    for report in reports:
+        database = report.url if several else None
+        results += [_result(finding, report, root, database) for finding in report.findings]
+        for ignored in report.ignored:
+            result = _result(ignored.finding, report, root, database)
+            result["suppressions"] = [{"kind": "external", "justification": ignored.reason}]
+            results.append(result)
+    properties: dict[str, Any] = {"database": reports[0].url, "dialect": reports[0].dialect}
+    if several:
+        properties = {"databases": [{"url": r.url, "dialect": r.dialect} for r in reports]}
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
             {
                 "tool": {"driver": _driver()},
-                "invocations": [_invocation(report)],
+                "invocations": [_invocation(reports)],
                 "results": results,
-                "properties": {"database": report.url, "dialect": report.dialect},
+                "properties": properties,
             }
         ],
     }
@@ -76,17 +92,22 @@ def _rule(kind: Kind) -> dict[str, Any]:
     }
 
 
-def _invocation(report: Report) -> dict[str, Any]:
+def _invocation(reports: Sequence[Report]) -> dict[str, Any]:
+    several = len(reports) > 1
     return {
         "executionSuccessful": True,
-        "exitCode": report.exit_code,
+        "exitCode": max(report.exit_code for report in reports),
         "toolExecutionNotifications": [
-            {"level": "note", "message": {"text": warning}} for warning in report.warnings
+            {"level": "note", "message": {"text": f"{r.url}: {w}" if several else w}}
+            for r in reports
+            for w in r.warnings
         ],
     }
 
 
-def _result(finding: Finding, report: Report, root: str | Path | None) -> dict[str, Any]:
+def _result(
+    finding: Finding, report: Report, root: str | Path | None, database: str | None = None
+) -> dict[str, Any]:
     location: dict[str, Any] = {
         "logicalLocations": [
             {
@@ -106,13 +127,15 @@ def _result(finding: Finding, report: Report, root: str | Path | None) -> dict[s
         for key, value in finding.to_dict().items()
         if key not in ("kind", "message", "location") and value is not None
     }
+    if database:
+        properties["database"] = database
     return {
         "ruleId": finding.kind.value,
         "ruleIndex": list(Kind).index(finding.kind),
         "level": _LEVELS[finding.severity],
         "message": {"text": _message(finding)},
         "locations": [location],
-        "partialFingerprints": {"schemadoctorFinding/v1": _fingerprint(finding)},
+        "partialFingerprints": {"schemadoctorFinding/v1": _fingerprint(finding, database)},
         "properties": properties,
     }
 
@@ -129,8 +152,10 @@ def _message(finding: Finding) -> str:
     return f"{finding.message} Models: {expected}; database: {actual}. Hint: {finding.hint}"
 
 
-def _fingerprint(finding: Finding) -> str:
+def _fingerprint(finding: Finding, database: str | None) -> str:
     # Stable across runs and line moves, so code scanning tracks one alert per drifted object.
-    parts = (finding.kind.value, finding.schema, finding.table, finding.column, finding.name)
+    parts = [finding.kind.value, finding.schema, finding.table, finding.column, finding.name]
+    if database:
+        parts.append(database)
     key = "|".join(part or "" for part in parts)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,132 @@
+"""What planning reads: the models' tables in the database's terms and the reflected tables."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Enum, MetaData, Table
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import SQLAlchemyError
+
+from schemadoctor.load import LoadedModels
+from schemadoctor.plan.hazards import guarded, lightweight_table
+from schemadoctor.plan.model import TableKey
+from schemadoctor.schema import SchemaShape, TableShape, dialect_family
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PlanOptions:
+    """What the user allows the plan to do."""
+
+    allow_destructive: bool = False
+    concurrently: bool = False
+
+
+@dataclass
+class PlanContext:
+    """The models' tables copied for the target schemas, and the database, for one plan."""
+
+    connection: Connection
+    dialect: str
+    default_schema: str | None
+    db_shape: SchemaShape
+    options: PlanOptions
+    model_tables: dict[TableKey, Table] = field(default_factory=dict)
+    model_enums: dict[TableKey, tuple[str, ...]] = field(default_factory=dict)
+    created_enums: set[TableKey] = field(default_factory=set)
+    _db_metadata: MetaData = field(default_factory=MetaData)
+    _db_tables: dict[TableKey, Table | None] = field(default_factory=dict)
+
+    _render_dialect: Dialect | None = None
+
+    @property
+    def render_dialect(self) -> Dialect:
+        """The connection's dialect, but rendering SQL to run without parameters (no %%)."""
+        if self._render_dialect is None:
+            self._render_dialect = rendering_dialect(self.connection.dialect)
+        return self._render_dialect
+
+    def schema_arg(self, schema: str | None) -> str | None:
+        """The schema to write in DDL: none for the default schema, as the models mostly do."""
+        return None if schema == self.default_schema else schema
+
+    def db_table_shape(self, key: TableKey) -> TableShape | None:
+        """The reflected shape of a table, or None when it does not exist."""
+        return self.db_shape.tables.get(key)
+
+    def clause(self, key: TableKey, columns: list[str] | tuple[str, ...] = ()) -> Any:
+        """A quoted table clause for hazard queries."""
+        return lightweight_table(key[1], self.schema_arg(key[0]), columns)
+
+    def db_table(self, key: TableKey) -> Table | None:
+        """The table as SQLAlchemy reflects it (types, defaults, named constraints)."""
+        if key not in self._db_tables:
+            try:
+                with guarded(self.connection):
+                    self._db_tables[key] = Table(
+                        key[1],
+                        self._db_metadata,
+                        schema=self.schema_arg(key[0]),
+                        autoload_with=self.connection,
+                    )
+            except SQLAlchemyError as error:
+                logger.info("Reflecting %s for the plan failed: %s", key, error)
+                self._db_tables[key] = None
+        return self._db_tables[key]
+
+
+def rendering_dialect(dialect: Dialect) -> Dialect:
+    """A copy of a live dialect (server version and all) whose SQL runs as is, unparameterized.
+
+    Drivers with the ``format`` paramstyles double every % in rendered SQL; named does not.
+    """
+    clone = copy.copy(dialect)
+    clone.paramstyle = "named"
+    clone.positional = False
+    arguments: dict[str, Any] = {}
+    if hasattr(clone, "_server_ansiquotes"):
+        arguments["server_ansiquotes"] = clone._server_ansiquotes
+    clone.identifier_preparer = clone.preparer(clone, **arguments)
+    return clone
+
+
+def copy_model_tables(context: PlanContext, models: LoadedModels, targets: list[str]) -> None:
+    """Copy every model table into one MetaData, placed in the schema it is compared in."""
+    metadata = MetaData()
+    for position, target in enumerate(targets or [context.default_schema or ""]):
+        for table in models.tables:
+            if table.schema and position:
+                continue
+            key = (table.schema or target or context.default_schema, table.name)
+            if key in context.model_tables:
+                continue
+            copy = table.to_metadata(metadata, schema=context.schema_arg(key[0]))
+            context.model_tables[key] = copy
+    if dialect_family(context.dialect) == "postgresql":
+        for key, table in context.model_tables.items():
+            _own_enum_types(context, key, table)
+
+
+def _own_enum_types(context: PlanContext, key: TableKey, table: Table) -> None:
+    """PostgreSQL enum types are planned as their own statements, never by CREATE TABLE."""
+    for column in table.columns:
+        column_type = column.type
+        if not isinstance(column_type, Enum) or not column_type.native_enum:
+            continue
+        if not column_type.name:
+            continue
+        schema = column_type.schema or key[0]
+        labels = tuple(str(label) for label in column_type.enums)
+        context.model_enums[(schema, str(column_type.name))] = labels
+        column.type = postgresql.ENUM(
+            *labels,
+            name=str(column_type.name),
+            schema=context.schema_arg(schema),
+            create_type=False,
+        )
