@@ -361,6 +361,10 @@ def test_sqlite_rich_schemas(sqlite_url, writable_engine, tmp_path):
         connection.exec_driver_sql("CREATE VIEW generic_names AS SELECT name FROM generic")
         connection.exec_driver_sql("CREATE INDEX ix_expr ON generic (lower(name), day DESC)")
         connection.exec_driver_sql("CREATE INDEX ix_partial ON generic (big) WHERE big > 5")
+        # Not a rowid table: its INTEGER PRIMARY KEY is an ordinary column.
+        connection.exec_driver_sql(
+            "CREATE TABLE keyed (id INTEGER PRIMARY KEY, x TEXT) WITHOUT ROWID"
+        )
         connection.commit()
 
         catalog, inspected = _reflect_both(connection, ["main", "other"], "main")

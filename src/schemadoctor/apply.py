@@ -6,9 +6,10 @@ differs from the plan the user confirmed (another apply ran meanwhile), nothing 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -50,7 +51,7 @@ def apply_fix(
     """Run the confirmed plan, then check again; ApplyFailedError says what ran and what not."""
     database = open_database(url, read_only=False, timeouts=request.timeouts, pool_size=1)
     try:
-        with _connect(database) as connection:
+        with _connect(database) as connection, _nothing_applied_on_error(database):
             if dialect_family(database.dialect) == "mysql":
                 plan, ran = _apply_one_by_one(
                     connection, database, models, request, options, confirmed
@@ -72,6 +73,29 @@ def apply_fix(
         ignore=request.ignore,
     )
     return ApplyResult(plan=plan, ran=ran, report=report)
+
+
+@contextlib.contextmanager
+def _nothing_applied_on_error(database: Database) -> Iterator[None]:
+    """A database error before any statement ran (taking locks, re-planning): one sentence."""
+    try:
+        yield
+    except DBAPIError as error:
+        detail = mask_text(str(error.orig or error), database.url)
+        lowered = detail.lower()
+        if "lock" in lowered and ("timeout" in lowered or "locked" in lowered):
+            cause = (
+                f"Starting the apply waited more than {database.timeouts.lock:g} s for a lock "
+                "held by another session; nothing was applied; retry when the database is idle, "
+                "or raise --lock-timeout."
+            )
+        else:
+            first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else ""
+            cause = (
+                f"Starting the apply failed ({first.rstrip('.')}); nothing was applied; check "
+                "the database and run schemadoctor fix again."
+            )
+        raise ApplyFailedError(cause) from error
 
 
 def _connect(database: Database) -> Connection:

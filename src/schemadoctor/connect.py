@@ -59,7 +59,11 @@ def resolve_url(option: str | None, environ: Mapping[str, str] | None = None) ->
     )
 
 
-_PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^@\s]*)@")
+# The password runs to the last "@" before the host, so an unencoded "@" in it is masked too.
+_PASSWORD_IN_TEXT = re.compile(
+    r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>\S*?)@"
+    r"(?=[^@\s/'\"]*(?:[/?\s'\"]|$))"
+)
 
 
 def mask_text(text: str, url: URL | None = None) -> str:
@@ -82,7 +86,7 @@ def mask_url(url: URL | str) -> str:
     if isinstance(url, str):
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             return mask_text(url)
         return parsed.render_as_string(hide_password=True)
     return url.render_as_string(hide_password=True)
@@ -92,7 +96,8 @@ def parse_url(text: str) -> URL:
     """Parse a URL and point it at a synchronous driver that is installed."""
     try:
         url = make_url(text)
-    except ArgumentError as error:
+    except (ArgumentError, ValueError) as error:
+        # ValueError: SQLAlchemy parses the port with int(), so "host:abc" fails there.
         raise ConfigurationError(
             f"The database URL {mask_text(text)!r} is malformed; expected a URL such as "
             "postgresql://user@host/dbname, mysql://user@host/dbname or sqlite:///path.db."
@@ -264,7 +269,7 @@ def open_database(
             f"The database URL {mask_url(url)!r} is not usable: {mask_text(str(error), url)}."
         ) from error
     if backend == "sqlite":
-        _attach_sqlite_settings(engine)
+        _attach_sqlite_settings(engine, read_only)
     elif backend == "postgresql":
         _attach_postgresql_timeouts(engine, timeouts)
     elif url.drivername.endswith("+pymysql"):
@@ -331,15 +336,19 @@ def _sqlite_creator(url: URL, read_only: bool, timeouts: Timeouts) -> Any:
     return creator
 
 
-def _attach_sqlite_settings(engine: Engine) -> None:
+def _attach_sqlite_settings(engine: Engine, read_only: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy manage transactions; sqlite3's own implicit BEGIN is turned off.
         dbapi_connection.isolation_level = None
 
+    # A writer takes the write lock up front: upgrading a read lock later fails at once when
+    # another writer holds it, while BEGIN IMMEDIATE waits for it up to the busy timeout.
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(begin)
 
 
 def describe_connect_error(error: BaseException, url: URL) -> str:

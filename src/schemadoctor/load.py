@@ -38,9 +38,34 @@ class LoadedModels:
 
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    """Send whatever the models print while importing to stderr: stdout is for reports."""
-    with contextlib.redirect_stdout(sys.stderr):
+    """Send whatever the models print while importing to stderr: stdout is for reports.
+
+    Both Python's sys.stdout and file descriptor 1 are redirected, so that output from C
+    extensions or child processes started at import time cannot reach the report either.
+    """
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_fd_stdout_to_stderr())
+        stack.enter_context(contextlib.redirect_stdout(sys.stderr))
         yield
+
+
+@contextlib.contextmanager
+def _fd_stdout_to_stderr() -> Iterator[None]:
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        # No file descriptor 1 (a closed or replaced stdout): nothing below Python to redirect.
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _metadata_of(value: Any) -> MetaData | None:
@@ -64,7 +89,7 @@ def _import(module_name: str, target: str) -> ModuleType:
         with _quiet_stdout():
             return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
+        if error.name and (error.name == module_name or module_name.startswith(error.name + ".")):
             raise ModelsLoadError(
                 f"Cannot import the models module {module_name!r} named by {target!r}: "
                 f"no module named {error.name!r}; run from the project root or fix --models."
@@ -106,10 +131,25 @@ def _import_target_module(spec: str, target: str) -> ModuleType:
                 f"The models file {spec!r} does not exist; check the path given to --models."
             )
         module_name, folder = _module_name_for_file(path)
+        _forget_shadowing_module(module_name, path)
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
         return _import(module_name, target)
     return _import(spec, target)
+
+
+def _forget_shadowing_module(module_name: str, path: Path) -> None:
+    """Drop a module of the same name loaded from another file, so this file is imported.
+
+    Two targets (or two checks in one process) may both be ``models.py`` in different folders.
+    Limitation: sibling modules they import by plain name (``from base import Base``) are not
+    reloaded — naming the models as ``package.module`` avoids the clash.
+    """
+    loaded = sys.modules.get(module_name)
+    loaded_file = getattr(loaded, "__file__", None)
+    if loaded_file and Path(loaded_file).resolve() != path:
+        logger.debug("Replacing module %s from %s with %s", module_name, loaded_file, path)
+        del sys.modules[module_name]
 
 
 def _import_submodules(package: ModuleType, target: str) -> list[ModuleType]:

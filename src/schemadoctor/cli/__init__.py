@@ -18,10 +18,51 @@ class Application:
     def __init__(self, debug: bool, verbosity: int) -> None:
         self.debug = debug
         self.verbosity = verbosity
+        self.secrets: set[str] = set()
 
     def warn(self, message: str) -> None:
         """A warning on stderr."""
         click.echo(f"warning: {message}", err=True)
+
+    def remember_password(self, url_text: str) -> None:
+        """Keep the URL's password (raw and URL-encoded) so that no error message shows it."""
+        import urllib.parse
+
+        from sqlalchemy.engine import make_url
+
+        try:
+            password = make_url(url_text).password
+        except Exception:  # noqa: BLE001 - a malformed URL is reported later, by parse_url
+            return
+        if password:
+            text = str(password)
+            self.secrets.update(
+                v for v in (text, urllib.parse.quote(text, safe=""), urllib.parse.quote(text)) if v
+            )
+
+    def mask(self, text: str) -> str:
+        """Text with every URL password and every remembered password replaced by ***."""
+        from schemadoctor.connect import mask_text
+
+        masked = mask_text(text)
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            masked = masked.replace(secret, "***")
+        return masked
+
+
+def color_wanted(stream: Any, environ: Any = None) -> bool:
+    """Colour only on a terminal; NO_COLOR turns it off and FORCE_COLOR on (no-color.org)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 class DoctorGroup(click.Group):
@@ -37,16 +78,18 @@ class DoctorGroup(click.Group):
 
 
 def _fail(ctx: click.Context, error: BaseException) -> None:
-    from schemadoctor.connect import mask_text
     from schemadoctor.errors import SchemaDoctorError
 
+    app = ctx.find_root().obj
+    if not isinstance(app, Application):
+        app = Application(debug=False, verbosity=0)
     debug = bool(ctx.find_root().params.get("debug"))
     if debug:
-        click.echo(mask_text("".join(traceback.format_exception(error))), err=True)
+        click.echo(app.mask("".join(traceback.format_exception(error))), err=True)
     if isinstance(error, SchemaDoctorError):
-        click.echo(f"error: {mask_text(str(error))}", err=True)
+        click.echo(f"error: {' '.join(app.mask(str(error)).split())}", err=True)
         ctx.exit(error.exit_code)
-    message = " ".join(mask_text(str(error)).split())[:300]
+    message = " ".join(app.mask(str(error)).split())[:300]
     click.echo(
         f"error: unexpected {type(error).__name__}: {message}; rerun with --debug for details.",
         err=True,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from schemadoctor.cli import Application, color_wanted
 from schemadoctor.cli.options import (
     FAIL_ON,
     FORMATS,
@@ -110,6 +112,7 @@ def check_command(
         if snapshot_path
         else [config.resolve_url(db_url) for db_url in db_urls or (None,)]
     )
+    remember_passwords(db for db in dbs if isinstance(db, str))
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
     alembic_path = locate_alembic_config(alembic_config)
 
@@ -144,11 +147,11 @@ def write_report(report: Report, format_name: str, output: str | None) -> None:
 
     root = repository_root()
     if output and output != "-":
-        text = render(report, format_name, root=root)
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(output, render(report, format_name, root=root))
     else:
-        text = render(report, format_name, color=sys.stdout.isatty(), root=root)
-        click.echo(text, nl=False)
+        color = color_wanted(sys.stdout)
+        # click.echo would strip the escape codes off a non-terminal, even under FORCE_COLOR.
+        click.echo(render(report, format_name, color=color, root=root), nl=False, color=color)
     if format_name == "github":
         append_step_summary(report, root)
 
@@ -161,10 +164,31 @@ def write_reports(reports: list[Report], format_name: str, output: str | None) -
 
     root = repository_root()
     if output and output != "-":
-        Path(output).write_text(render_many(reports, format_name, root=root), encoding="utf-8")
+        write_output(output, render_many(reports, format_name, root=root))
     else:
-        color = sys.stdout.isatty()
-        click.echo(render_many(reports, format_name, color=color, root=root), nl=False)
+        color = color_wanted(sys.stdout)
+        click.echo(render_many(reports, format_name, color=color, root=root), nl=False, color=color)
     if format_name == "github":
         for report in reports:
             append_step_summary(report, root)
+
+
+def remember_passwords(urls: Iterable[str]) -> None:
+    """Tell the error handler every password, so that no message or traceback shows one."""
+    app = click.get_current_context().find_object(Application)
+    if app is not None:
+        for url in urls:
+            app.remember_password(url)
+
+
+def write_output(path: str, text: str) -> None:
+    """Write the report to ``--output``; a path that cannot be written is bad input."""
+    from schemadoctor.errors import ConfigurationError
+
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(
+            f"Cannot write the report to {path!r} ({error.strerror or error}); "
+            "check that the folder exists and is writable."
+        ) from error

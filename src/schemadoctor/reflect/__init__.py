@@ -49,8 +49,8 @@ def resolve_schemas(
                 resolved.append(name)
         else:
             raise ConfigurationError(
-                f"The schema {name!r} does not exist in the database; it has {_some(available)}. "
-                "Check --schema or the models' Table.schema."
+                f"The schema {name!r} does not exist in the database (it has {_some(available)}); "
+                "check --schema or the models' Table.schema."
             )
     return resolved
 

@@ -59,6 +59,7 @@ _GENERATED = re.compile(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", re.IGNORECASE)
 _GENERATED_TYPE = re.compile(r"\s*\bGENERATED\s+ALWAYS\b.*$", re.IGNORECASE)
 _ORDERING = re.compile(r"(?:\s+COLLATE\s+\S+)?(?:\s+(?:ASC|DESC))?\s*$", re.IGNORECASE)
 _ROWID_ALIAS_TYPE = "integer"
+_WITHOUT_ROWID = re.compile(r"\)\s*(?:STRICT\s*,\s*)?WITHOUT\s+ROWID\b[^)]*$", re.IGNORECASE)
 
 
 @dataclass
@@ -151,6 +152,7 @@ def _read_columns(
             bool(pk)
             and pk_counts[(schema, table_name)] == 1
             and declared.lower() == _ROWID_ALIAS_TYPE
+            and not _WITHOUT_ROWID.search(table.sql)
         )
         table.columns.append(
             ColumnShape(

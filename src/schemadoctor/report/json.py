@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemadoctor.findings import Report
+from schemadoctor.findings import Finding, Report
+from schemadoctor.report.paths import display_path
 from schemadoctor.report.schemas import summarize_schemas
 
 JSON_VERSION = 1
@@ -20,7 +21,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "fail_on": report.fail_on.value,
         "in_sync": report.in_sync,
         "exit_code": report.exit_code,
-        "findings": [finding.to_dict() for finding in report.findings],
+        "findings": [_finding_data(finding) for finding in report.findings],
         "summary": report.summary,
         "schema_summary": summarize_schemas(report).to_dict(),
         "ignored": [ignored.to_dict() for ignored in report.ignored],
@@ -32,6 +33,30 @@ def report_data(report: Report) -> dict[str, Any]:
     if report.probes is not None:
         data["probes"] = [probe.to_dict() for probe in report.probes]
     return data
+
+
+FINDING_FIELDS = (
+    "kind",
+    "severity",
+    "schema",
+    "table",
+    "column",
+    "name",
+    "expected",
+    "actual",
+    "message",
+    "hint",
+    "location",
+)
+
+
+def _finding_data(finding: Finding) -> dict[str, Any]:
+    """One ``findings[]`` item: the documented fields first, in README's order."""
+    data = finding.to_dict()
+    if data.get("location"):
+        data["location"] = {**data["location"], "path": display_path(data["location"]["path"])}
+    ordered = {key: data.pop(key) for key in FINDING_FIELDS if key in data}
+    return {**ordered, **data}
 
 
 def render_json(report: Report) -> str:

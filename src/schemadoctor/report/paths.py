@@ -19,6 +19,20 @@ def relative_path(path: str, root: str | Path | None) -> str:
     return resolved.as_posix()
 
 
+def display_path(path: str, cwd: str | Path | None = None) -> str:
+    """For people: ``path`` relative to the current directory when inside it, else as given."""
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    try:
+        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
+
+
+def display_location(location: Location) -> str:
+    """``path:line``, the path shown as by display_path."""
+    return f"{display_path(location.path)}:{location.line}"
+
+
 def anchor(finding: Finding, report: Report) -> Location | None:
     """Where a finding is shown in the source: its model's line, else the models' file.
 

@@ -10,18 +10,19 @@ from rich.console import Console
 from rich.markup import escape
 
 from schemadoctor.findings import Cause, Finding, Report, Severity
+from schemadoctor.report.paths import display_location
 from schemadoctor.report.schemas import schemas_line
 
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def _console(buffer: io.StringIO, color: bool | None) -> Console:
-    if color is None:
-        color = False
+    # NO_COLOR (no-color.org) wins even over an explicit request: no escape codes at all.
+    color = bool(color) and not os.environ.get("NO_COLOR")
     return Console(
         file=buffer,
         force_terminal=color,
-        no_color=not color or "NO_COLOR" in os.environ,
+        no_color=not color,
         highlight=False,
         soft_wrap=True,
         emoji=False,
@@ -31,7 +32,7 @@ def _console(buffer: io.StringIO, color: bool | None) -> Console:
 def _table_heading(finding: Finding) -> str:
     name = f"{finding.schema}.{finding.table}" if finding.schema else finding.table
     if finding.location and finding.kind.value.startswith(("missing_table",)):
-        return f"{name}  ({finding.location.path}:{finding.location.line})"
+        return f"{name}  ({display_location(finding.location)})"
     return name
 
 
@@ -66,7 +67,7 @@ def _render_finding(console: Console, finding: Finding) -> None:
         detail = f": {finding.cause_detail}" if finding.cause_detail else ""
         console.print(f"{'':11}[bold]cause:[/bold] {escape(label + detail)}")
     if finding.location:
-        console.print(f"{'':11}[dim]at {finding.location.path}:{finding.location.line}[/dim]")
+        console.print(f"{'':11}[dim]at {escape(display_location(finding.location))}[/dim]")
 
 
 def _render_probes(console: Console, report: Report) -> None:
