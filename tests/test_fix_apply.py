@@ -261,12 +261,17 @@ def test_concurrently_builds_the_index_after_the_transaction(
         """,
     )
 
+    with engine.begin() as connection:
+        # Make the table look big to the planner without writing a million rows.
+        connection.execute(text("UPDATE pg_class SET reltuples = 1000000 WHERE relname = 'docs'"))
+    warned = run_cli("fix", "--models", models, "--db", postgresql_url)
     planned = run_cli("fix", "--models", models, "--db", postgresql_url, "--concurrently")
     applied = run_cli(
         "fix", "--models", models, "--db", postgresql_url, "--concurrently", "--apply", "--yes"
     )
     after = run_cli("check", "--models", models, "--db", postgresql_url)
 
+    assert "blocks writes to the table (about 1000000 rows) while it builds" in warned.stdout
     script = planned.stdout
     assert "CREATE UNIQUE INDEX CONCURRENTLY ix_docs_slug ON docs (slug);" in script
     assert script.index("COMMIT;") < script.index("CONCURRENTLY")
