@@ -6,9 +6,10 @@ differs from the plan the user confirmed (another apply ran meanwhile), nothing 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -27,7 +28,13 @@ logger = logging.getLogger(__name__)
 
 # One key for every schemadoctor apply: PostgreSQL advisory locks are per database.
 ADVISORY_LOCK_KEY = 7_214_100_337
-MYSQL_LOCK_NAME = "schemadoctor.fix"
+
+
+def mysql_lock_name(database: str | None) -> str:
+    """MySQL's named locks are server-wide: one name per database, within the 64-character cap."""
+    return f"schemadoctor.fix:{database or ''}"[:64]
+
+
 _POLL_SECONDS = 0.2
 
 
@@ -50,7 +57,7 @@ def apply_fix(
     """Run the confirmed plan, then check again; ApplyFailedError says what ran and what not."""
     database = open_database(url, read_only=False, timeouts=request.timeouts, pool_size=1)
     try:
-        with _connect(database) as connection:
+        with _connect(database) as connection, _nothing_applied_on_error(database):
             if dialect_family(database.dialect) == "mysql":
                 plan, ran = _apply_one_by_one(
                     connection, database, models, request, options, confirmed
@@ -72,6 +79,29 @@ def apply_fix(
         ignore=request.ignore,
     )
     return ApplyResult(plan=plan, ran=ran, report=report)
+
+
+@contextlib.contextmanager
+def _nothing_applied_on_error(database: Database) -> Iterator[None]:
+    """A database error before any statement ran (taking locks, re-planning): one sentence."""
+    try:
+        yield
+    except DBAPIError as error:
+        detail = mask_text(str(error.orig or error), database.url)
+        lowered = detail.lower()
+        if "lock" in lowered and ("timeout" in lowered or "locked" in lowered):
+            cause = (
+                f"Starting the apply waited more than {database.timeouts.lock:g} s for a lock "
+                "held by another session; nothing was applied; retry when the database is idle, "
+                "or raise --lock-timeout."
+            )
+        else:
+            first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else ""
+            cause = (
+                f"Starting the apply failed ({first.rstrip('.')}); nothing was applied; check "
+                "the database and run schemadoctor fix again."
+            )
+        raise ApplyFailedError(cause) from error
 
 
 def _connect(database: Database) -> Connection:
@@ -255,8 +285,9 @@ def _apply_one_by_one(
         f"SET SESSION lock_wait_timeout = {max(1, int(request.timeouts.lock))}"
     )
     wait = max(0, int(request.timeouts.lock))
+    lock_name = mysql_lock_name(database.url.database)
     taken = autocommit.execute(
-        text("SELECT GET_LOCK(:name, :wait)"), {"name": MYSQL_LOCK_NAME, "wait": wait}
+        text("SELECT GET_LOCK(:name, :wait)"), {"name": lock_name, "wait": wait}
     ).scalar()
     if not taken:
         raise ApplyFailedError(
@@ -286,7 +317,7 @@ def _apply_one_by_one(
         return plan, ran
     finally:
         try:
-            autocommit.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MYSQL_LOCK_NAME})
+            autocommit.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock_name})
         except SQLAlchemyError as error:
             logger.info("Releasing the MySQL lock failed: %s", error)
 
