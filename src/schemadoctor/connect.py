@@ -59,22 +59,27 @@ def resolve_url(option: str | None, environ: Mapping[str, str] | None = None) ->
     )
 
 
-# The password runs to the last "@" before the host, so an unencoded "@" in it is masked too.
-_PASSWORD_IN_TEXT = re.compile(
-    r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>\S*?)@"
-    r"(?=[^@\s/'\"]*(?:[/?\s'\"]|$))"
-)
+# Greedy up to the last @ of the word: an unencoded password may itself hold @ and :.
+_PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^\s'\"]*)@")
+# libpq-style key=value connection strings, as some drivers repeat them in errors.
+_PASSWORD_SETTING = re.compile(r"(?P<key>\b(?:password|passwd|pwd)\s*=\s*)(?:'[^']*'|[^\s;]+)")
+# Every password parse_url has seen in this process: masked wherever it shows up.
+_KNOWN_PASSWORDS: set[str] = set()
 
 
 def mask_text(text: str, url: URL | None = None) -> str:
     """Text with every password it may hold (from ``url`` or any URL in it) replaced by ***."""
     masked = _PASSWORD_IN_TEXT.sub(lambda m: f"{m.group('scheme')}:***@", text)
+    masked = _PASSWORD_SETTING.sub(lambda m: f"{m.group('key')}***", masked)
+    passwords = set(_KNOWN_PASSWORDS)
     if url is not None and url.password:
-        password = str(url.password)
+        passwords.add(str(url.password))
+    for password in sorted(passwords, key=len, reverse=True):
         for variant in {
             password,
             urllib.parse.quote(password, safe=""),
             urllib.parse.quote(password),
+            urllib.parse.quote_plus(password),
         }:
             if variant:
                 masked = masked.replace(variant, "***")
@@ -92,16 +97,33 @@ def mask_url(url: URL | str) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def _shown_malformed(text: str) -> str:
+    """How an unparsable URL may be quoted without showing a password that is in it."""
+    masked = mask_text(text)
+    if "@" in text and masked != text:
+        return f" {masked!r}"
+    if not any(char in text for char in ":@%"):
+        return f" {text!r}"
+    scheme, separator, _ = text.partition("://")
+    return f" ({scheme}://...)" if separator and scheme.replace("+", "_").isidentifier() else ""
+
+
 def parse_url(text: str) -> URL:
     """Parse a URL and point it at a synchronous driver that is installed."""
     try:
         url = make_url(text)
-    except (ArgumentError, ValueError) as error:
-        # ValueError: SQLAlchemy parses the port with int(), so "host:abc" fails there.
+        url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
+    except (ArgumentError, ValueError):
+        # ValueError: SQLAlchemy parses the port with int(), so "host:abc" fails there. No
+        # chained cause: its message may quote the password.
+        shown = _shown_malformed(text)
         raise ConfigurationError(
-            f"The database URL {mask_text(text)!r} is malformed; expected a URL such as "
-            "postgresql://user@host/dbname, mysql://user@host/dbname or sqlite:///path.db."
-        ) from error
+            f"The database URL{shown} is malformed; expected a URL such as "
+            "postgresql://user@host:5432/dbname (a password goes after the user and a colon, "
+            "percent-encoded: @ as %40), mysql://user@host/dbname or sqlite:///path.db."
+        ) from None
+    if url.password:
+        _KNOWN_PASSWORDS.add(str(url.password))
     return _sync_driver(url)
 
 
