@@ -223,7 +223,14 @@ def _enum_labels_finding(
         table,
         column,
         kind=Kind.ENUM_MISMATCH,
-        severity=Severity.ERROR if missing else Severity.WARNING,
+        # Extra values only widen what the column takes; a new order only changes sorting.
+        severity=(
+            Severity.ERROR
+            if missing
+            else Severity.WARNING
+            if set(db_labels) - set(model_labels)
+            else Severity.INFO
+        ),
         message=(
             f"Column {table.name}.{column.name} allows {', '.join(map(repr, db_labels))} in "
             f"the database but the models use {', '.join(map(repr, model_labels))}."
