@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Column, Enum, Integer, MetaData, String, Tabl
 
 from fixdrift import build, write_models
 from schemadoctor.api import CheckRequest, as_models, plan
-from schemadoctor.apply import ADVISORY_LOCK_KEY, MYSQL_LOCK_NAME, apply_fix
+from schemadoctor.apply import ADVISORY_LOCK_KEY, apply_fix, mysql_lock_name
 from schemadoctor.connect import Timeouts
 from schemadoctor.errors import ApplyFailedError
 from schemadoctor.plan import PlanOptions
@@ -31,11 +31,11 @@ def _columns(engine, table: str) -> list[str]:
     return [column["name"] for column in inspect(engine).get_columns(table)]
 
 
-def test_two_applies_at_once_run_once(postgresql_url, writable_engine):
-    _chat_database(postgresql_url)
+def test_two_applies_at_once_run_once(db_url, writable_engine):
+    _chat_database(db_url)
     models = as_models([CHAT_MODELS])
     request = CheckRequest(timeouts=Timeouts(lock=3.0))
-    plans = [plan(models, postgresql_url, request, PlanOptions()) for _ in range(2)]
+    plans = [plan(models, db_url, request, PlanOptions()) for _ in range(2)]
     barrier = threading.Barrier(2)
     outcomes: list[tuple[str, list[str], str, float]] = []
 
@@ -43,7 +43,7 @@ def test_two_applies_at_once_run_once(postgresql_url, writable_engine):
         barrier.wait()
         started = time.monotonic()
         try:
-            result = apply_fix(models, postgresql_url, request, PlanOptions(), plans[index])
+            result = apply_fix(models, db_url, request, PlanOptions(), plans[index])
             outcomes.append(("applied", result.ran, "", time.monotonic() - started))
         except ApplyFailedError as error:
             outcomes.append(("stopped", error.ran, str(error), time.monotonic() - started))
@@ -61,8 +61,9 @@ def test_two_applies_at_once_run_once(postgresql_url, writable_engine):
     assert stopped[1] == []
     assert "another schemadoctor fix --apply" in stopped[2].lower()
     assert stopped[3] < request.timeouts.lock + 5
-    assert _columns(writable_engine(postgresql_url), "conversations").count("workflow_config") == 1
-    print(f"\nconcurrent applies: applied in {applied[3]:.2f} s, the other stopped in "
+    assert _columns(writable_engine(db_url), "conversations").count("workflow_config") == 1
+    dialect = db_url.split(":")[0]
+    print(f"\n{dialect}: one apply ran in {applied[3]:.2f} s, the other stopped after "
           f"{stopped[3]:.2f} s: {stopped[2]}")  # fmt: skip
 
 
@@ -134,7 +135,9 @@ def test_mysql_apply_waits_a_bounded_time_for_another_apply(mysql_url, run_cli, 
     engine = writable_engine(mysql_url)
 
     with engine.connect() as holder:
-        holder.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": MYSQL_LOCK_NAME})
+        name = mysql_lock_name(engine.url.database)
+        taken = holder.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": name}).scalar()
+        assert taken == 1
         started = time.monotonic()
         result = run_cli(
             "fix", "--models", CHAT_MODELS, "--db", mysql_url, "--apply", "--yes",
@@ -261,12 +264,17 @@ def test_concurrently_builds_the_index_after_the_transaction(
         """,
     )
 
+    with engine.begin() as connection:
+        # Make the table look big to the planner without writing a million rows.
+        connection.execute(text("UPDATE pg_class SET reltuples = 1000000 WHERE relname = 'docs'"))
+    warned = run_cli("fix", "--models", models, "--db", postgresql_url)
     planned = run_cli("fix", "--models", models, "--db", postgresql_url, "--concurrently")
     applied = run_cli(
         "fix", "--models", models, "--db", postgresql_url, "--concurrently", "--apply", "--yes"
     )
     after = run_cli("check", "--models", models, "--db", postgresql_url)
 
+    assert "blocks writes to the table (about 1000000 rows) while it builds" in warned.stdout
     script = planned.stdout
     assert "CREATE UNIQUE INDEX CONCURRENTLY ix_docs_slug ON docs (slug);" in script
     assert script.index("COMMIT;") < script.index("CONCURRENTLY")

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData
@@ -17,9 +18,12 @@ from schemadoctor.compare import CompareOptions, compare_schemas, is_excluded
 from schemadoctor.config import IgnoreRule, apply_ignore_rules
 from schemadoctor.connect import Database, Timeouts, describe_database_error, open_database
 from schemadoctor.describe import describe_models
+from schemadoctor.diagnose import diagnose_report
 from schemadoctor.errors import ModelsLoadError, SchemaDoctorError
 from schemadoctor.findings import Finding, Report, Severity
 from schemadoctor.load import LoadedModels, load_models
+from schemadoctor.migrations import MigrationScripts, MigrationState, load_scripts
+from schemadoctor.probe import ProbeResult, probe_targets
 from schemadoctor.reflect import (
     default_schema_of,
     list_schemas,
@@ -269,6 +273,8 @@ def check(
     today: datetime.date | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    alembic_config: str | Path | None = None,
+    probe: bool = False,
 ) -> Report:
     """Compare the models with the live database (or a snapshot) and return the report.
 
@@ -277,9 +283,15 @@ def check(
     transaction. Findings that an ``ignore`` rule matches move to ``Report.ignored``.
     ``schemas`` takes names and globs; many schemas are reflected in batches on up to ``jobs``
     connections, and ``progress(stage, done, total)`` hears how far the check is.
+    With ``alembic_config`` each finding gets its cause from the migration history; with
+    ``probe`` every mapped table is queried (both need the live database).
     """
     loaded = as_models(models)
     options = CompareOptions(tuple(exclude_tables), tuple(include_tables))
+    scripts = load_scripts(Path(alembic_config)) if alembic_config else None
+    if not isinstance(db, Snapshot):
+        # One Database for reflection and diagnosis, sized as read_db_side would size it.
+        db = as_database(db, timeouts, pool_size=max(5, jobs + 1))
 
     db_side = read_db_side(db, loaded, schemas, timeouts, jobs=jobs, progress=progress)
 
@@ -292,6 +304,14 @@ def check(
         options,
         progress,
     )
+    live = LiveExamination(None, None)
+    if isinstance(db, Database) and (scripts is not None or probe):
+        live = examine_live(db, scripts, probe, loaded, db_side, options, findings)
+        findings = live.findings or findings
+    elif scripts is not None or probe:
+        db_side.shape.warnings.append(
+            "Causes and probes need the live database; they were skipped for the snapshot."
+        )
     outcome = apply_ignore_rules(findings, ignore, today)
     return Report(
         dialect=db_side.shape.dialect,
@@ -303,7 +323,53 @@ def check(
         ignored=outcome.ignored,
         tables=compared_tables(loaded, db_side, findings, options),
         models_path=next((m.__file__ for m in loaded.modules if m.__file__), None),
+        migrations=live.migrations,
+        probes=live.probes,
     )
+
+
+@dataclass
+class LiveExamination:
+    """What the live database adds to a check: causes and the migration state, probes."""
+
+    migrations: MigrationState | None
+    probes: list[ProbeResult] | None
+    findings: list[Finding] | None = None
+
+
+def examine_live(
+    database: Database,
+    scripts: MigrationScripts | None,
+    probe: bool,
+    models: LoadedModels,
+    db_side: DbSide,
+    options: CompareOptions,
+    findings: list[Finding],
+) -> LiveExamination:
+    """Diagnose the causes and run the probes, in one more read-only transaction."""
+    result = LiveExamination(None, None)
+    try:
+        with database.connect() as connection:
+            if scripts is not None:
+                result.migrations, result.findings = diagnose_report(
+                    connection,
+                    scripts,
+                    models,
+                    db_side.shape,
+                    db_side.targets,
+                    db_side.explicit,
+                    options,
+                    findings,
+                )
+            if probe:
+                result.probes = probe_targets(
+                    connection, models, db_side.shape, db_side.targets, options
+                )
+    except SchemaDoctorError:
+        raise
+    except SQLAlchemyError as error:
+        raise describe_database_error(error, database.url, "Diagnosing the causes") from error
+    return result
 
 
 @dataclass

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemadoctor.schema import Location
+
+if TYPE_CHECKING:
+    from schemadoctor.migrations import MigrationState
+    from schemadoctor.probe import ProbeResult
 
 
 class Kind(StrEnum):
@@ -27,6 +31,25 @@ class Kind(StrEnum):
     MISSING_FOREIGN_KEY = "missing_foreign_key"
     EXTRA_FOREIGN_KEY = "extra_foreign_key"
     ENUM_MISMATCH = "enum_mismatch"
+
+
+class Cause(StrEnum):
+    """Why a finding exists, as far as the migration history tells."""
+
+    PENDING_MIGRATION = "pending_migration"
+    MISSING_MIGRATION = "missing_migration"
+    OUT_OF_BAND = "out_of_band"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        """The cause as a user would say it."""
+        return {
+            "pending_migration": "fixed by a pending migration",
+            "missing_migration": "model changed, no migration covers it",
+            "out_of_band": "database changed outside the migrations",
+            "unknown": "unknown",
+        }[self.value]
 
 
 class Severity(StrEnum):
@@ -63,6 +86,9 @@ class Finding:
     location: Location | None = None
     # Free-form facts that the fix planner needs (for example the widening direction).
     details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Why the drift exists (a Cause value) and the sentence that says so; None: not diagnosed.
+    cause: str | None = None
+    cause_detail: str | None = None
 
     @property
     def subject(self) -> str:
@@ -118,6 +144,10 @@ class Report:
     tables: list[str] = field(default_factory=list)
     # The models' main source file: where unlocated findings (extra tables) are anchored.
     models_path: str | None = None
+    # Where the database stands in its Alembic history; None when causes were not looked for.
+    migrations: MigrationState | None = None
+    # The results of --probe (one per mapped table); None when no probe ran.
+    probes: list[ProbeResult] | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -133,11 +163,16 @@ class Report:
         return [f for f in self.findings if f.severity.at_least(self.fail_on)]
 
     @property
+    def failed_probes(self) -> list[ProbeResult]:
+        """The probe queries that the database refused."""
+        return [probe for probe in self.probes or [] if not probe.ok]
+
+    @property
     def exit_code(self) -> int:
-        """0 when nothing reaches ``fail_on``, 1 when drift does."""
-        return 1 if self.failing else 0
+        """0 when nothing reaches ``fail_on`` and every probe passed, 1 otherwise."""
+        return 1 if self.failing or self.failed_probes else 0
 
     @property
     def in_sync(self) -> bool:
-        """True when no finding reaches ``fail_on``."""
-        return not self.failing
+        """True when no finding reaches ``fail_on`` and every probe passed."""
+        return not self.failing and not self.failed_probes

@@ -126,11 +126,13 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
 
 from schemadoctor.cli.check import check_command  # noqa: E402
 from schemadoctor.cli.diff import diff_command  # noqa: E402
+from schemadoctor.cli.explain import explain_command  # noqa: E402
 from schemadoctor.cli.snapshot import snapshot_command  # noqa: E402
 
 main.add_command(check_command)
 main.add_command(snapshot_command)
 main.add_command(diff_command)
+main.add_command(explain_command)
 
 from schemadoctor.cli.fix import fix_command  # noqa: E402
 

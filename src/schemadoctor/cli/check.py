@@ -54,6 +54,18 @@ if TYPE_CHECKING:
     "--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (- for stdout)."
 )
 @click.option(
+    "--alembic-config",
+    metavar="PATH",
+    help="Alembic configuration (alembic.ini) whose history explains each finding's cause; "
+    "default: alembic.ini or [tool.alembic] in the current directory.",
+)
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Also query every mapped table for every model column (no rows) and report the "
+    "database's errors, including permission errors.",
+)
+@click.option(
     "--snapshot",
     "snapshot_path",
     type=click.Path(dir_okay=False),
@@ -75,6 +87,8 @@ def check_command(
     output: str | None,
     snapshot_path: str | None,
     config_path: str | None,
+    alembic_config: str | None,
+    probe: bool,
 ) -> None:
     """Compare the models with the live database and report every drift.
 
@@ -85,6 +99,7 @@ def check_command(
     from schemadoctor.config import load_config
     from schemadoctor.connect import Timeouts
     from schemadoctor.errors import ConfigurationError
+    from schemadoctor.migrations import locate_alembic_config
     from schemadoctor.snapshot import Snapshot, load_snapshot
 
     config = load_config(config_path)
@@ -99,6 +114,8 @@ def check_command(
     )
     remember_passwords(db for db in dbs if isinstance(db, str))
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
+    # Without a path, alembic.ini is looked for beside the configuration file (or in cwd).
+    alembic_path = locate_alembic_config(alembic_config or config.alembic_config, config.root)
 
     with progress_display() as progress:
         reports = check_databases(
@@ -112,6 +129,8 @@ def check_command(
             fail_on=fail_on or config.fail_on or "warning",
             timeouts=timeouts,
             ignore=config.ignore,
+            alembic_config=alembic_path,
+            probe=probe,
         )
 
     if len(reports) == 1:

@@ -14,7 +14,7 @@ JSON_VERSION = 1
 
 def report_data(report: Report) -> dict[str, Any]:
     """The report as JSON-ready data."""
-    return {
+    data: dict[str, Any] = {
         "version": JSON_VERSION,
         "database": {"dialect": report.dialect, "url": report.url},
         "schemas": report.schemas,
@@ -27,6 +27,12 @@ def report_data(report: Report) -> dict[str, Any]:
         "ignored": [ignored.to_dict() for ignored in report.ignored],
         "warnings": report.warnings,
     }
+    # Present only when asked for, so that a plain check's document keeps its shape.
+    if report.migrations is not None:
+        data["migrations"] = report.migrations.to_dict()
+    if report.probes is not None:
+        data["probes"] = [probe.to_dict() for probe in report.probes]
+    return data
 
 
 FINDING_FIELDS = (

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from rich.console import Console
 from rich.markup import escape
 
-from schemadoctor.findings import Finding, Report, Severity
+from schemadoctor.findings import Cause, Finding, Report, Severity
 from schemadoctor.report.paths import display_location
 from schemadoctor.report.schemas import schemas_line
 
@@ -62,8 +62,29 @@ def _render_finding(console: Console, finding: Finding) -> None:
     console.print(f"{'':11}models: {escape(expected)}   database: {escape(actual)}")
     console.print(f"{'':11}{escape(finding.message)}")
     console.print(f"{'':11}[dim]hint: {escape(finding.hint)}[/dim]")
+    if finding.cause:
+        label = Cause(finding.cause).label
+        detail = f": {finding.cause_detail}" if finding.cause_detail else ""
+        console.print(f"{'':11}[bold]cause:[/bold] {escape(label + detail)}")
     if finding.location:
         console.print(f"{'':11}[dim]at {escape(display_location(finding.location))}[/dim]")
+
+
+def _render_probes(console: Console, report: Report) -> None:
+    if report.probes is None:
+        return
+    console.print()
+    failed = report.failed_probes
+    console.print(
+        f"[bold]probe[/bold]: {len(report.probes) - len(failed)} of {len(report.probes)} "
+        "tables answered a query selecting every model column"
+    )
+    for probe in failed:
+        name = f"{probe.schema}.{probe.table}" if probe.schema else probe.table
+        console.print(
+            f"  [bold red]FAILED[/bold red]   {escape(name)}: {escape(probe.error or '')}"
+        )
+        console.print(f"{'':11}[dim]{escape(probe.sql)}[/dim]")
 
 
 def summary_line(report: Report) -> str:
@@ -77,6 +98,9 @@ def summary_line(report: Report) -> str:
     if report.ignored:
         parts.append(f"{len(report.ignored)} ignored")
     verdict = "in sync" if report.in_sync else "drift found"
+    if report.failed_probes:
+        count = len(report.failed_probes)
+        parts.append(f"{count} failed probe{'s' if count != 1 else ''}")
     return f"{', '.join(parts)}: {verdict} (fail-on {report.fail_on.value})."
 
 
@@ -88,6 +112,14 @@ def render_text(report: Report, *, color: bool | None = None) -> str:
         f"[bold]schemadoctor[/bold] {escape(report.url)} "
         f"({report.dialect}, {escape(_schemas_label(report))})"
     )
+
+    if report.migrations is not None:
+        console.print(f"migrations: {escape(report.migrations.message)}")
+        for revision in report.migrations.pending:
+            console.print(
+                f"  pending {escape(revision.revision)}  {escape(revision.message)}"
+                f"  ({escape(revision.path)})"
+            )
 
     groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.findings:
@@ -115,6 +147,7 @@ def render_text(report: Report, *, color: bool | None = None) -> str:
                 f"{escape(ignored.reason)}[/dim]"
             )
 
+    _render_probes(console, report)
     for warning in report.warnings:
         console.print()
         console.print(f"[yellow]note:[/yellow] {escape(warning)}")

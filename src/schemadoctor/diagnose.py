@@ -1,0 +1,228 @@
+"""Say why each finding exists: a pending migration, a missing one, or an out-of-band change.
+
+Two replays of the migration scripts, both in memory: the pending revisions applied to the
+reflected database (a finding that disappears is fixed by them), and every revision from an
+empty schema (the schema the migrations describe at head). A finding that the head also shows
+against the models is a model change that no migration covers; one the head does not show is a
+change made to the database outside the migrations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy.engine import Connection, Dialect
+
+from schemadoctor.compare import CompareOptions, compare_schemas
+from schemadoctor.describe import describe_models
+from schemadoctor.findings import Cause, Finding
+from schemadoctor.load import LoadedModels
+from schemadoctor.migrations import (
+    MigrationScripts,
+    MigrationState,
+    MigrationStatus,
+    Revision,
+    read_migration_state,
+)
+from schemadoctor.replay import Replay, copy_shape, replay_revisions
+from schemadoctor.schema import SchemaShape
+
+logger = logging.getLogger(__name__)
+
+FIX_ALEMBIC = "schemadoctor fix --format alembic"
+
+FindingKey = tuple[str, str | None, str, str | None, str | None, str | None]
+
+
+def finding_key(finding: Finding) -> FindingKey:
+    """What makes two findings from different comparisons the same difference.
+
+    The models' side (``expected``) is the same in every comparison, the database's is not.
+    """
+    return (
+        finding.kind.value,
+        finding.schema,
+        finding.table,
+        finding.column,
+        finding.name,
+        finding.expected,
+    )
+
+
+@dataclass
+class Diagnosis:
+    """The replays and comparisons that the causes are read from."""
+
+    state: MigrationState
+    pending: Replay | None
+    head: Replay
+    fixed_by_pending: set[FindingKey]
+    model_vs_head: set[FindingKey]
+
+
+def diagnose(
+    findings: Sequence[Finding],
+    model_shape: SchemaShape,
+    db_shape: SchemaShape,
+    state: MigrationState,
+    scripts: MigrationScripts,
+    dialect: Dialect,
+    connection: Connection | None,
+    options: CompareOptions,
+) -> list[Finding]:
+    """The findings, each with its cause; ``db_shape`` must be the diagnosed schema only."""
+    pending: Replay | None = None
+    fixed: set[FindingKey] = set()
+    if state.pending and state.status is not MigrationStatus.UNKNOWN_REVISION:
+        pending = replay_revisions(
+            scripts, state.pending, copy_shape(db_shape), dialect, connection
+        )
+        remaining = compare_schemas(model_shape, pending.shape, options)
+        fixed = {finding_key(f) for f in findings} - {finding_key(f) for f in remaining}
+
+    every = tuple(scripts.describe(script) for script in scripts.revisions)
+    head = replay_revisions(scripts, every, copy_shape(db_shape, empty=True), dialect, connection)
+    model_vs_head = {finding_key(f) for f in compare_schemas(model_shape, head.shape, options)}
+
+    diagnosis = Diagnosis(state, pending, head, fixed, model_vs_head)
+    labelled = []
+    for finding in findings:
+        cause, detail = _cause(finding, diagnosis)
+        labelled.append(replace(finding, cause=cause.value, cause_detail=detail))
+    return labelled
+
+
+def _cause(finding: Finding, diagnosis: Diagnosis) -> tuple[Cause, str]:
+    key = finding_key(finding)
+    state = diagnosis.state
+    pending = diagnosis.pending
+
+    if key in diagnosis.fixed_by_pending and pending is not None:
+        revision = _responsible(finding, pending)
+        return _label(
+            Cause.PENDING_MIGRATION,
+            f"revision {revision.revision} ({revision.message}) in {revision.path}; "
+            f"run `{state.upgrade_command}`.",
+        )
+    if pending is not None:
+        unknown = _replay_doubt(finding, pending, "the pending revisions")
+        if unknown:
+            return _label(Cause.UNKNOWN, unknown)
+    if key in diagnosis.model_vs_head:
+        return _label(
+            Cause.MISSING_MIGRATION,
+            "The models changed and no migration covers it (the migrations at head disagree "
+            f"with the models too): write one (`{FIX_ALEMBIC}` drafts it), then run it.",
+        )
+    unknown = _replay_doubt(finding, diagnosis.head, "the migrations")
+    if unknown:
+        return _label(Cause.UNKNOWN, unknown)
+    if state.status is MigrationStatus.UNKNOWN_REVISION:
+        return _label(
+            Cause.UNKNOWN,
+            f"The database is at revision {', '.join(state.db_revisions)}, which these "
+            "scripts do not know: a newer migration (code rolled back since?) may explain it.",
+        )
+    return _label(Cause.OUT_OF_BAND, _out_of_band_detail(state))
+
+
+def _out_of_band_detail(state: MigrationState) -> str:
+    where = (
+        "the database was never stamped by Alembic"
+        if state.status is MigrationStatus.NEVER_STAMPED
+        else "no revision explains it"
+    )
+    return (
+        "The database was changed outside the migrations (the migrations at head agree with "
+        f"the models; {where}): undo the manual change, or adopt it in the models and a "
+        "migration."
+    )
+
+
+def _label(cause: Cause, detail: str) -> tuple[Cause, str]:
+    return cause, detail
+
+
+def _replay_doubt(finding: Finding, replay: Replay, what: str) -> str | None:
+    """Why the replay cannot tell about this finding: raw SQL on its table, or a failure."""
+    for statement in replay.opaque:
+        if statement.mentions(finding.table):
+            sql = statement.sql if len(statement.sql) <= 80 else statement.sql[:77] + "..."
+            return (
+                f"Revision {statement.revision.revision} in {statement.revision.path} runs raw "
+                f"SQL on {finding.table} that schemadoctor cannot read ({sql}); check it by hand."
+            )
+    if replay.failed_at is not None:
+        return (
+            f"Replaying {what} stopped at revision {replay.failed_at.revision} in "
+            f"{replay.failed_at.path}: {replay.failure}."
+        )
+    return None
+
+
+def _responsible(finding: Finding, replay: Replay) -> Revision:
+    """The last pending revision that touched the finding's object, else its table."""
+    subject = finding.column or finding.name
+    on_table = [
+        touch
+        for touch in replay.touches
+        if touch.table == finding.table and touch.schema in (finding.schema, None)
+    ]
+    exact = [touch for touch in on_table if subject is not None and touch.subject == subject]
+    chosen = exact or on_table
+    if chosen:
+        return chosen[-1].revision
+    return replay.replayed[-1] if replay.replayed else replay.failed_at or _nothing()
+
+
+def _nothing() -> Revision:
+    return Revision("?", "", "")
+
+
+def diagnose_report(
+    connection: Connection,
+    scripts: MigrationScripts,
+    models: LoadedModels,
+    db_shape: SchemaShape,
+    targets: Sequence[str],
+    explicit: Sequence[str],
+    options: CompareOptions,
+    findings: list[Finding],
+) -> tuple[MigrationState, list[Finding]]:
+    """The migration state and the findings with causes, for the first target schema.
+
+    Alembic keeps one history per database (or per schema, with the version table there), so
+    the first target schema and the models' explicit schemas are diagnosed.
+    """
+    target = targets[0] if targets else db_shape.default_schema
+    state = read_migration_state(connection, scripts, [target, None])
+    logger.info("Migration state: %s", state.message)
+    in_scope = {target, *explicit}
+    model_shape = describe_models(models, connection.dialect, target)
+    db_part = SchemaShape(
+        dialect=db_shape.dialect,
+        default_schema=target,
+        tables={k: t for k, t in db_shape.tables.items() if k[0] in in_scope},
+        enums={k: e for k, e in db_shape.enums.items() if k[0] in in_scope},
+    )
+    scoped = [f for f in findings if f.schema in in_scope]
+    diagnosed = iter(
+        diagnose(
+            scoped, model_shape, db_part, state, scripts, connection.dialect, connection, options
+        )
+    )
+    # Limitation: findings in further --schema targets get no cause — diagnosing each needs
+    # its own version table, which one replay per schema would read.
+    return state, [
+        next(diagnosed) if f.schema in in_scope else _undiagnosed(f, target) for f in findings
+    ]
+
+
+def _undiagnosed(finding: Finding, target: str | None) -> Finding:
+    return replace(
+        finding,
+        cause=Cause.UNKNOWN.value,
+        cause_detail=f"Only schema {target} was diagnosed against the migration history.",
+    )
