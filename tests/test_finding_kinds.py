@@ -18,6 +18,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from compare_models import drift_models
+from gate_support import snapshot_of
 from schemadoctor import check
 
 MODELS = f"{Path(__file__).resolve().parent / 'compare_models.py'}:drift_models"
@@ -226,6 +227,14 @@ DRIFTS = [
         (("default_mismatch", "warning", "users", "status"),),
     ),
     Drift(
+        "autoincrement_dropped",
+        {
+            "postgresql": ("ALTER TABLE users ALTER COLUMN id DROP DEFAULT",),
+            "mysql": ("ALTER TABLE users MODIFY id INTEGER NOT NULL",),
+        },
+        (("default_mismatch", "warning", "users", "id"),),
+    ),
+    Drift(
         "primary_key_changed",
         {
             "postgresql": (
@@ -394,6 +403,16 @@ DRIFTS = [
         (("enum_mismatch", "warning", "users", "status"),),
     ),
     Drift(
+        "enum_label_order",
+        {
+            "mysql": (
+                "ALTER TABLE users MODIFY status "
+                "ENUM('active', 'new', 'gone') NOT NULL DEFAULT 'new'",
+            ),
+        },
+        (("enum_mismatch", "info", "users", "status"),),
+    ),
+    Drift(
         "enum_type_missing",
         {
             "postgresql": (
@@ -441,9 +460,12 @@ def test_drift_is_found_exactly(db_url, writable_engine, drift: Drift):
     _build(db_url, writable_engine, drift.statements[dialect])
 
     report = check(drift_models(), db_url)
+    offline = check(drift_models(), snapshot_of(db_url))
 
     expected = drift.expected_on.get(dialect, drift.expected)
     assert sorted(_key(f) for f in report.findings) == sorted(expected), report.findings
+    # A snapshot of the same database gives exactly the live findings, with no connection.
+    assert offline.findings == report.findings
     failing = any(severity in ("error", "warning") for _, severity, _, _ in expected)
     assert report.exit_code == (1 if failing else 0)
     if drift.relation is not None:
@@ -495,3 +517,27 @@ def test_cli_reports_the_drift_on_each_dialect(db_url, writable_engine, run_cli)
     assert [(f["kind"], f["severity"], f["table"], f["column"]) for f in findings] == [
         ("missing_column", "error", "users", "bio")
     ]
+
+
+def test_alembic_version_and_excluded_tables_are_ignored(db_url, writable_engine, run_cli):
+    _build(
+        db_url,
+        writable_engine,
+        (
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+            "CREATE TABLE tmp_import_2024 (id INTEGER, payload TEXT NOT NULL)",
+        ),
+    )
+
+    excluded = run_cli(
+        "check", "--models", MODELS, "--db", db_url, "--fail-on", "info",
+        "--exclude-table", "tmp_*",
+    )  # fmt: skip
+    reported = run_cli("check", "--models", MODELS, "--db", db_url, "--format", "json")
+
+    assert excluded.exit_code == 0, excluded.stdout + excluded.stderr
+    findings = json.loads(reported.stdout)["findings"]
+    assert [(f["kind"], f["severity"], f["table"]) for f in findings] == [
+        ("extra_table", "info", "tmp_import_2024")
+    ]
+    assert reported.exit_code == 0

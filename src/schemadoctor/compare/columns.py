@@ -116,6 +116,10 @@ def _compare_column(
         finding = _compare_nullability(table, model, db)
         if finding is not None:
             yield finding
+    # A changed primary key is reported as such; its numbering follows from it.
+    same_key = set(table.primary_key) == set(db_primary_key)
+    if model.autoincrement and same_key and not (db.autoincrement or db.computed or db.default):
+        yield _unnumbered(table, model, db)
     compares_default = not (model.autoincrement or model.computed or _sequence_backed(model, db))
     if model.default is not None and compares_default:
         finding = _compare_default(dialect, table, model, db, db_signature or model_signature)
@@ -152,7 +156,7 @@ def _compare_type(
         hint=_TYPE_HINTS[relation],
         expected=model.type,
         actual=db.type,
-        details={"relation": relation.value},
+        details={"relation": relation.value, "fix": _TYPE_FIXES[relation]},
     )
 
 
@@ -178,12 +182,21 @@ def _type_message(
     if relation == TypeRelation.NARROWER:
         return (
             f"{subject} is {db.type} in the database, narrower than the models' {model.type}: "
-            "values the application accepts may not fit."
+            "values the application accepts may not fit; widening the column is safe."
         )
     if relation == TypeRelation.WIDER:
         return f"{subject} is {db.type} in the database, wider than the models' {model.type}."
     return f"{subject} is {db.type} in the database and {model.type} in the models."
 
+
+# What the type change in the database would be: told apart in the JSON report as well.
+_TYPE_FIXES = {
+    TypeRelation.NARROWER: "widen",
+    TypeRelation.WIDER: "narrow",
+    TypeRelation.INCOMPATIBLE: "convert",
+    TypeRelation.COMPATIBLE: "align",
+    TypeRelation.EQUAL: "none",
+}
 
 _TYPE_HINTS = {
     TypeRelation.INCOMPATIBLE: (
@@ -214,7 +227,14 @@ def _enum_labels_finding(
         table,
         column,
         kind=Kind.ENUM_MISMATCH,
-        severity=Severity.ERROR if missing else Severity.WARNING,
+        # Extra values only widen what the column takes; a new order only changes sorting.
+        severity=(
+            Severity.ERROR
+            if missing
+            else Severity.WARNING
+            if set(db_labels) - set(model_labels)
+            else Severity.INFO
+        ),
         message=(
             f"Column {table.name}.{column.name} allows {', '.join(map(repr, db_labels))} in "
             f"the database but the models use {', '.join(map(repr, model_labels))}."
@@ -262,6 +282,25 @@ def _compare_nullability(table: TableShape, model: ColumnShape, db: ColumnShape)
         hint="Fill the NULLs, then SET NOT NULL with a migration (`schemadoctor fix`).",
         expected="NOT NULL",
         actual="NULL",
+    )
+
+
+def _unnumbered(table: TableShape, model: ColumnShape, db: ColumnShape) -> Finding:
+    """The models let the database number the column; the database no longer does."""
+    return _finding(
+        table,
+        model,
+        kind=Kind.DEFAULT_MISMATCH,
+        severity=Severity.WARNING,
+        message=(
+            f"Column {table.name}.{model.name} is numbered by the database in the models "
+            "(autoincrement, serial or identity), but the database column has no sequence, "
+            "identity or AUTO_INCREMENT: inserts that leave it out fail."
+        ),
+        hint="Restore the sequence default, identity or AUTO_INCREMENT with a migration.",
+        expected="autoincrement",
+        actual=db.default,
+        details={"autoincrement": True},
     )
 
 

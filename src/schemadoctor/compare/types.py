@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class TypeRelation(StrEnum):
@@ -189,8 +190,12 @@ def _integers(arguments: str | None) -> list[int]:
     return [int(part) for part in re.findall(r"-?\d+", arguments)]
 
 
+@lru_cache(maxsize=4096)
 def parse_type(dialect: str, text: str) -> TypeSignature:
-    """Parse DDL type text as ``dialect`` spells it into a signature."""
+    """Parse DDL type text as ``dialect`` spells it into a signature.
+
+    Cached: a large schema spells the same few dozen types tens of thousands of times.
+    """
     raw = " ".join(text.strip().split())
     lowered = raw.lower()
 
@@ -339,6 +344,9 @@ def _sqlite_storage(signature: TypeSignature) -> TypeSignature:
 
 def _relate_families(dialect: str, model: TypeSignature, db: TypeSignature) -> TypeRelation:
     families = {model.family, db.family}
+    if dialect == "postgresql" and "boolean" in families:
+        # PostgreSQL casts no boolean to or from a number in an INSERT: writes fail.
+        return TypeRelation.INCOMPATIBLE
     if families <= _NUMERIC_FAMILIES:
         return TypeRelation.COMPATIBLE
     if families in ({"json", "jsonb"}, {"binary", "uuid"} if dialect != "postgresql" else set()):
