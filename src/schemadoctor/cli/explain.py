@@ -60,7 +60,11 @@ def explain_command(
     database = as_database(resolve_url(db_url), timeouts)
 
     explanation = explain_error(
-        text, models, database, alembic_config=locate_alembic_config(alembic_config)
+        text,
+        models,
+        database,
+        alembic_config=locate_alembic_config(alembic_config),
+        schemas=schemas,
     )
 
     if format_name == "json":
