@@ -29,6 +29,7 @@ KEYS = (
     "exclude-tables",
     "fail-on",
     "ignore",
+    "alembic-config",
 )
 RULE_KEYS = ("kind", "table", "column", "name", "reason", "until")
 
@@ -79,6 +80,8 @@ class Config:
     exclude_tables: tuple[str, ...] = ()
     fail_on: Severity | None = None
     ignore: tuple[IgnoreRule, ...] = field(default_factory=tuple)
+    # The Alembic configuration whose history explains the findings' causes (absolute).
+    alembic_config: str | None = None
 
     @property
     def root(self) -> Path:
@@ -179,7 +182,17 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         exclude_tables=_strings(data, "exclude-tables", path),
         fail_on=Severity(fail_on) if fail_on else None,
         ignore=tuple(parse_rule(rule, path, number) for number, rule in enumerate(rules, 1)),
+        alembic_config=_alembic_config(data, path),
     )
+
+
+def _alembic_config(data: Mapping[str, Any], path: Path) -> str | None:
+    value = data.get("alembic-config")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{path} sets alembic-config to {value!r}; give a path.")
+    return str((path.parent / value).resolve())
 
 
 def _strings(data: Mapping[str, Any], key: str, path: Path) -> tuple[str, ...]:

@@ -114,7 +114,9 @@ def check_command(
     )
     remember_passwords(db for db in dbs if isinstance(db, str))
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
-    alembic_path = locate_alembic_config(alembic_config)
+    alembic_path = locate_alembic_config(
+        alembic_config or config.alembic_config, also_in=config.root
+    )
 
     with progress_display() as progress:
         reports = check_databases(
