@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Column, Enum, Integer, MetaData, String, Tabl
 
 from fixdrift import build, write_models
 from schemadoctor.api import CheckRequest, as_models, plan
-from schemadoctor.apply import ADVISORY_LOCK_KEY, MYSQL_LOCK_NAME, apply_fix
+from schemadoctor.apply import ADVISORY_LOCK_KEY, apply_fix, mysql_lock_name
 from schemadoctor.connect import Timeouts
 from schemadoctor.errors import ApplyFailedError
 from schemadoctor.plan import PlanOptions
@@ -134,7 +134,9 @@ def test_mysql_apply_waits_a_bounded_time_for_another_apply(mysql_url, run_cli, 
     engine = writable_engine(mysql_url)
 
     with engine.connect() as holder:
-        holder.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": MYSQL_LOCK_NAME})
+        name = mysql_lock_name(engine.url.database)
+        taken = holder.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": name}).scalar()
+        assert taken == 1
         started = time.monotonic()
         result = run_cli(
             "fix", "--models", CHAT_MODELS, "--db", mysql_url, "--apply", "--yes",

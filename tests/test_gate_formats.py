@@ -11,13 +11,19 @@ from junitparser import Failure, JUnitXml
 
 from gate_support import build_drifted_database, line_of, write_models
 
-# shared/ lies beside the repository (in CI too); worktrees live one folder deeper.
+# The OASIS SARIF 2.1.0 schema is kept in tests/data, so that a fresh clone validates too.
 SCHEMA_NAME = "shared/schemas/sarif-schema-2.1.0.json"
 REPOSITORY = Path(__file__).resolve().parents[1]
+VENDORED_SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
 
 def _sarif_schema() -> dict:
-    for candidate in (REPOSITORY.parent / SCHEMA_NAME, REPOSITORY.parents[1] / SCHEMA_NAME):
+    candidates = (
+        VENDORED_SCHEMA,
+        REPOSITORY.parent / SCHEMA_NAME,
+        REPOSITORY.parents[1] / SCHEMA_NAME,
+    )
+    for candidate in candidates:
         if candidate.is_file():
             return json.loads(candidate.read_text(encoding="utf-8"))
     pytest.fail("the SARIF 2.1.0 schema (shared/schemas/sarif-schema-2.1.0.json) is missing")

@@ -232,3 +232,73 @@ def test_help_is_fast():
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 
     assert child.stdout.strip() == "False", child.stderr
+
+
+def _readme_block(language: str, containing: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(rf"```{language}\n(.*?)```", readme, flags=re.S)
+    return next(block for block in blocks if containing in block)
+
+
+def test_readme_json_example_is_what_check_prints(tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    database = tmp_path / "chat.db"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "chat" / "make_database.py"),
+            f"sqlite:///{database}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    documented = json.loads(_readme_block("json", '"version": 1'))
+
+    result = run_cli(
+        "check",
+        "--models",
+        "examples/chat/models.py",
+        "--db",
+        f"sqlite:///{database}",
+        "--format",
+        "json",
+    )
+
+    printed = json.loads(result.stdout)
+    printed["database"]["url"] = documented["database"]["url"]
+    # Fields may be added within a version (README says so): compare the documented ones.
+    assert {key: printed[key] for key in documented if key != "findings"} == {
+        key: value for key, value in documented.items() if key != "findings"
+    }
+    assert len(printed["findings"]) == len(documented["findings"]) == 1
+    finding = printed["findings"][0]
+    assert {key: finding[key] for key in documented["findings"][0]} == documented["findings"][0]
+
+
+def test_readme_quick_start_shows_the_real_text_report(tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    database = tmp_path / "chat.db"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "chat" / "make_database.py"),
+            f"sqlite:///{database}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    shown = _readme_block("console", "schemadoctor exited with 1").splitlines()
+    url = "sqlite:///examples/chat/chat.db"
+
+    result = run_cli(
+        "check",
+        "--models",
+        "examples/chat/models.py",
+        "--db",
+        f"sqlite:///{database}",
+        env=NO_TERMINAL_HINTS,
+    )
+
+    assert result.exit_code == 1
+    printed = result.stdout.replace(f"sqlite:///{database}", url).splitlines()
+    assert shown[1:-1] == printed

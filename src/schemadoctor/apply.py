@@ -28,7 +28,13 @@ logger = logging.getLogger(__name__)
 
 # One key for every schemadoctor apply: PostgreSQL advisory locks are per database.
 ADVISORY_LOCK_KEY = 7_214_100_337
-MYSQL_LOCK_NAME = "schemadoctor.fix"
+
+
+def mysql_lock_name(database: str | None) -> str:
+    """MySQL's named locks are server-wide: one name per database, within the 64-character cap."""
+    return f"schemadoctor.fix:{database or ''}"[:64]
+
+
 _POLL_SECONDS = 0.2
 
 
@@ -279,8 +285,9 @@ def _apply_one_by_one(
         f"SET SESSION lock_wait_timeout = {max(1, int(request.timeouts.lock))}"
     )
     wait = max(0, int(request.timeouts.lock))
+    lock_name = mysql_lock_name(database.url.database)
     taken = autocommit.execute(
-        text("SELECT GET_LOCK(:name, :wait)"), {"name": MYSQL_LOCK_NAME, "wait": wait}
+        text("SELECT GET_LOCK(:name, :wait)"), {"name": lock_name, "wait": wait}
     ).scalar()
     if not taken:
         raise ApplyFailedError(
@@ -310,7 +317,7 @@ def _apply_one_by_one(
         return plan, ran
     finally:
         try:
-            autocommit.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MYSQL_LOCK_NAME})
+            autocommit.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock_name})
         except SQLAlchemyError as error:
             logger.info("Releasing the MySQL lock failed: %s", error)
 
