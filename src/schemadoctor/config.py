@@ -28,8 +28,8 @@ KEYS = (
     "include-tables",
     "exclude-tables",
     "fail-on",
-    "ignore",
     "alembic-config",
+    "ignore",
 )
 RULE_KEYS = ("kind", "table", "column", "name", "reason", "until")
 
@@ -79,9 +79,8 @@ class Config:
     include_tables: tuple[str, ...] = ()
     exclude_tables: tuple[str, ...] = ()
     fail_on: Severity | None = None
-    ignore: tuple[IgnoreRule, ...] = field(default_factory=tuple)
-    # The Alembic configuration whose history explains the findings' causes (absolute).
     alembic_config: str | None = None
+    ignore: tuple[IgnoreRule, ...] = field(default_factory=tuple)
 
     @property
     def root(self) -> Path:
@@ -170,6 +169,9 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     url_env = data.get("url-env")
     if url_env is not None and not isinstance(url_env, str):
         raise ConfigurationError(f"{path} sets url-env to a non-string; name a variable.")
+    alembic_config = data.get("alembic-config")
+    if alembic_config is not None and not isinstance(alembic_config, str):
+        raise ConfigurationError(f"{path} sets alembic-config to a non-string; give a path.")
     rules = data.get("ignore", [])
     if not isinstance(rules, list):
         raise ConfigurationError(f"{path}: ignore must be an array of tables ([[...ignore]]).")
@@ -181,18 +183,9 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         include_tables=_strings(data, "include-tables", path),
         exclude_tables=_strings(data, "exclude-tables", path),
         fail_on=Severity(fail_on) if fail_on else None,
+        alembic_config=str((path.parent / alembic_config).resolve()) if alembic_config else None,
         ignore=tuple(parse_rule(rule, path, number) for number, rule in enumerate(rules, 1)),
-        alembic_config=_alembic_config(data, path),
     )
-
-
-def _alembic_config(data: Mapping[str, Any], path: Path) -> str | None:
-    value = data.get("alembic-config")
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{path} sets alembic-config to {value!r}; give a path.")
-    return str((path.parent / value).resolve())
 
 
 def _strings(data: Mapping[str, Any], key: str, path: Path) -> tuple[str, ...]:

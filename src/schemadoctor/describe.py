@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Column, Enum, Index, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Enum, Index, Table, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError, NoReferencedTableError
 from sqlalchemy.sql.elements import ClauseElement, ColumnClause, TextClause, UnaryExpression
@@ -47,9 +48,9 @@ def describe_models(
 
 
 def _enum_schema(table: Table, default_schema: str | None) -> str | None:
-    # An Enum without a schema of its own (inherit_schema=False) is created on the search
-    # path, whatever schema its table lives in; MetaData(schema=...) applies to it too.
-    return table.metadata.schema or default_schema
+    # An Enum without a schema of its own is created on the search path, whatever schema its
+    # table lives in (inherit_schema=True and MetaData(schema=...) set the type's schema).
+    return default_schema
 
 
 def _native_enum(column: Column[Any], dialect: Dialect) -> Enum | None:
@@ -77,6 +78,9 @@ def describe_table(
         _describe_column(table, column, dialect, default_schema, warnings, locator)
         for column in table.columns
     )
+    _warn_checks(table, warnings)
+    for index in table.indexes:
+        _warn_index_options(table, index, dialect, warnings)
     return TableShape(
         name=table.name,
         schema=schema,
@@ -94,6 +98,44 @@ def describe_table(
         ),
         location=location,
     )
+
+
+def _warn_checks(table: Table, warnings: list[str]) -> None:
+    # Limitation: CHECK constraints are not compared — the readers would have to return their
+    # SQL, and comparing it needs the expression normalisation that index predicates get.
+    names = sorted(
+        _name(constraint.name) or "unnamed"
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    )
+    if names:
+        warnings.append(
+            f"Table {table.name}: CHECK constraints are not compared ({', '.join(names)})."
+        )
+
+
+# Index options that change an index but that the shapes do not carry, per dialect.
+_UNCOMPARED_INDEX_OPTIONS = {
+    "postgresql": ("using", "include", "ops", "with", "tablespace", "nulls_not_distinct"),
+    "mysql": ("prefix", "length", "using", "with_parser"),
+}
+
+
+def _warn_index_options(table: Table, index: Index, dialect: Dialect, warnings: list[str]) -> None:
+    # Limitation: the index method, INCLUDE columns, operator classes, MySQL prefixes and
+    # lengths are not compared — IndexShape would need fields that both readers fill.
+    family = dialect_family(dialect.name)
+    options: Mapping[str, Any] = index.dialect_options.get(family, {})
+    used = [
+        f"{option}={options[option]}"
+        for option in _UNCOMPARED_INDEX_OPTIONS.get(family, ())
+        if options.get(option) and str(options.get(option)).lower() != "btree"
+    ]
+    if used:
+        warnings.append(
+            f"Index {_name(index.name) or 'unnamed'} on {table.name}: "
+            f"{', '.join(used)} is not compared; its columns are."
+        )
 
 
 def _primary_key(table: Table) -> tuple[str, ...]:
@@ -127,8 +169,10 @@ def _describe_column(
     warnings: list[str],
     locator: SourceLocator | None,
 ) -> ColumnShape:
+    domain = _domain(column.type, dialect)
     try:
-        type_text = compile_type(column.type, dialect)
+        # The catalog reports a domain column by its base type, NOT NULL and default.
+        type_text = compile_type(domain.data_type if domain else column.type, dialect)
     except CompileError as error:
         warnings.append(
             f"The type of {table.name}.{column.name} cannot be rendered for {dialect.name} "
@@ -145,11 +189,14 @@ def _describe_column(
     computed = None
     if column.computed is not None:
         computed = _compile_clause(column.computed.sqltext, dialect)
+    default = _describe_default(column, dialect)
+    if domain is not None and default is None and domain.default is not None:
+        default = _compile_clause(domain.default, dialect)
     return ColumnShape(
         name=column.name,
         type=type_text,
-        nullable=bool(column.nullable),
-        default=_describe_default(column, dialect),
+        nullable=bool(column.nullable) and not (domain is not None and domain.not_null),
+        default=default,
         autoincrement=table.autoincrement_column is column or column.identity is not None,
         computed=computed,
         enum_name=enum_name,
@@ -157,6 +204,15 @@ def _describe_column(
         enum_labels=labels,
         location=locator.column(table, column.name) if locator else None,
     )
+
+
+def _domain(column_type: Any, dialect: Dialect) -> Any:
+    """The PostgreSQL DOMAIN a column is of, or None."""
+    if dialect.name != "postgresql":
+        return None
+    from sqlalchemy.dialects.postgresql import DOMAIN
+
+    return column_type if isinstance(column_type, DOMAIN) else None
 
 
 def _describe_default(column: Column[Any], dialect: Dialect) -> str | None:

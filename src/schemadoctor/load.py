@@ -9,6 +9,7 @@ import logging
 import os
 import pkgutil
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import MetaData
+from sqlalchemy.exc import NoReferencedTableError, SAWarning
 
 from schemadoctor.errors import ModelsLoadError
 
@@ -32,8 +34,19 @@ class LoadedModels:
 
     @property
     def tables(self) -> list[Any]:
-        """Every Table of every MetaData, in a stable order."""
-        return [table for metadata in self.metadata for table in metadata.sorted_tables]
+        """Every Table of every MetaData, in a stable order (dependencies first when known)."""
+        return [table for metadata in self.metadata for table in _ordered_tables(metadata)]
+
+
+def _ordered_tables(metadata: MetaData) -> list[Any]:
+    # A foreign key to a table outside the models (hand-written models for part of a schema)
+    # cannot be sorted on, and cycles only warn: fall back to the order of names.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        try:
+            return list(metadata.sorted_tables)
+        except NoReferencedTableError:
+            return sorted(metadata.tables.values(), key=lambda t: (t.schema or "", t.name))
 
 
 @contextlib.contextmanager

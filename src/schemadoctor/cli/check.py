@@ -114,6 +114,7 @@ def check_command(
     )
     remember_passwords(db for db in dbs if isinstance(db, str))
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
+    # Without a path, alembic.ini is looked for in cwd, then beside the configuration file.
     alembic_path = locate_alembic_config(
         alembic_config or config.alembic_config, also_in=config.root
     )

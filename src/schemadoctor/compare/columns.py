@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemadoctor.compare.defaults import normalize_default
-from schemadoctor.compare.types import TypeRelation, TypeSignature, parse_type, relate
+from schemadoctor.compare.types import (
+    TypeRelation,
+    TypeSignature,
+    is_harmless,
+    parse_type,
+    relate,
+)
 from schemadoctor.findings import Finding, Kind, Severity
 from schemadoctor.schema import ColumnShape, SchemaShape, TableShape
 
@@ -141,13 +147,23 @@ def _compare_type(
         table,
         model,
         kind=Kind.TYPE_MISMATCH,
-        severity=Severity.ERROR if relation == TypeRelation.INCOMPATIBLE else Severity.WARNING,
+        severity=_type_severity(dialect, relation, model_signature, db_signature),
         message=_type_message(table, model, db, relation),
         hint=_TYPE_HINTS[relation],
         expected=model.type,
         actual=db.type,
         details={"relation": relation.value},
     )
+
+
+def _type_severity(
+    dialect: str, relation: TypeRelation, model: TypeSignature, db: TypeSignature
+) -> Severity:
+    if relation == TypeRelation.INCOMPATIBLE:
+        return Severity.ERROR
+    if relation == TypeRelation.COMPATIBLE and is_harmless(dialect, model, db):
+        return Severity.INFO
+    return Severity.WARNING
 
 
 def _type_message(

@@ -12,26 +12,21 @@ _NO_ACTION = {"NO ACTION", "", None}
 
 
 def compare_primary_key(model: TableShape, db: TableShape) -> Iterator[Finding]:
-    """The primary key's columns, in order."""
-    if model.primary_key == db.primary_key:
+    """The primary key's columns."""
+    # Limitation: the columns' order is not compared — a primary key declared column by column
+    # has no order of its own in the models; a flag for an explicit PrimaryKeyConstraint would.
+    if set(model.primary_key) == set(db.primary_key):
         return
     expected = ", ".join(model.primary_key) or "none"
     actual = ", ".join(db.primary_key) or "none"
-    only_order = set(model.primary_key) == set(db.primary_key)
     yield Finding(
         kind=Kind.PRIMARY_KEY_MISMATCH,
-        # The same columns in another order change only the key's index, not row identity.
-        severity=Severity.WARNING if only_order else Severity.ERROR,
+        severity=Severity.ERROR,
         schema=model.schema,
         table=model.name,
         message=(
             f"Table {model.name} has primary key ({actual}) in the database but ({expected}) "
-            "in the models; "
-            + (
-                "only the column order, and so the key's index, differs."
-                if only_order
-                else "the ORM identifies rows by the wrong columns."
-            )
+            "in the models; the ORM identifies rows by the wrong columns."
         ),
         hint="Change the primary key with a migration, or fix the model's primary_key columns.",
         expected=expected,

@@ -211,6 +211,10 @@ def parse_type(dialect: str, text: str) -> TypeSignature:
     if full_name in ("enum", "set"):
         labels = split_labels(arguments or "")
         return TypeSignature(family=full_name, name=full_name, labels=labels)
+    if full_name.startswith("interval "):
+        # Limitation: an INTERVAL's field list (DAY TO SECOND...) is not compared — it only
+        # truncates values, and the readers spell it inconsistently.
+        full_name = "interval"
     known = _NAMES.get(full_name)
     if known is None:
         if dialect == "sqlite":
@@ -248,7 +252,9 @@ def _signature(
             return TypeSignature(family, family, size=None, length=numbers[0])
         return TypeSignature(family, family, size=size, length=length, fixed=name == "binary")
     if family in ("time", "datetime"):
-        precision = numbers[0] if numbers else None
+        # No precision means microseconds on PostgreSQL and whole seconds on MySQL.
+        default_precision = {"postgresql": 6, "mysql": 0}.get(dialect)
+        precision = numbers[0] if numbers else default_precision
         variant = "timestamp" if dialect == "mysql" and name == "timestamp" else family
         return TypeSignature(family, variant, precision=precision, timezone=timezone)
     if family == "bit":
@@ -339,6 +345,12 @@ def _relate_families(dialect: str, model: TypeSignature, db: TypeSignature) -> T
         return TypeRelation.COMPATIBLE
     if families in ({"enum", "string"}, {"enum", "text"}, {"citext", "text"}):
         return TypeRelation.COMPATIBLE
+    # MySQL's SET and YEAR take strings and small integers: a different check, same values.
+    if families in ({"set", "string"}, {"set", "text"}, {"year", "integer"}):
+        return TypeRelation.COMPATIBLE
+    # MariaDB's JSON is LONGTEXT: without its json_valid CHECK the column still holds the text.
+    if dialect == "mysql" and families == {"json", "text"}:
+        return TypeRelation.COMPATIBLE
     if families == {"citext", "string"}:
         return TypeRelation.COMPATIBLE
     # SQLAlchemy stores these as text on SQLite; any text column reads back the same.
@@ -350,6 +362,22 @@ def _relate_families(dialect: str, model: TypeSignature, db: TypeSignature) -> T
     ):
         return TypeRelation.COMPATIBLE
     return TypeRelation.INCOMPATIBLE
+
+
+def is_harmless(dialect: str, model: TypeSignature, db: TypeSignature) -> bool:
+    """True for a compatible pair that reads and writes the application's values unchanged."""
+    families = {model.family, db.family}
+    if families == {"json", "jsonb"}:
+        return True
+    if dialect == "sqlite" and model.family != db.family:
+        # SQLite keeps dates, times, JSON and UUIDs as text: the declared name is only a label.
+        return True
+    same_but_sign = (
+        model.family == db.family
+        and model.unsigned != db.unsigned
+        and (model.size, model.precision, model.scale) == (db.size, db.precision, db.scale)
+    )
+    return same_but_sign
 
 
 def _relate_strings(model: TypeSignature, db: TypeSignature) -> TypeRelation:

@@ -109,9 +109,7 @@ def _union(connection: Connection, template: str, schemas: list[str]) -> list[An
         for number, schema in enumerate(schemas)
     ]
     parameters = {f"schema_{number}": schema for number, schema in enumerate(schemas)}
-    return [
-        tuple(row) for row in connection.execute(text(" UNION ALL ".join(branches)), parameters)
-    ]
+    return list(connection.execute(text(" UNION ALL ".join(branches)), parameters).fetchall())
 
 
 def _read_statements(

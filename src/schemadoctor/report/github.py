@@ -8,7 +8,7 @@ from pathlib import Path
 
 from schemadoctor.findings import Finding, Report, Severity
 from schemadoctor.report.markdown import render_markdown
-from schemadoctor.report.paths import anchor, relative_path, subject
+from schemadoctor.report.paths import anchor, cause_text, relative_path, subject
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -37,7 +37,11 @@ def _annotation(finding: Finding, report: Report, root: str | Path | None) -> st
     properties.append(f"title={_property(title)}")
     expected = finding.expected if finding.expected is not None else "(absent)"
     actual = finding.actual if finding.actual is not None else "(absent)"
-    message = f"{finding.message}\nmodels: {expected}   database: {actual}\nhint: {finding.hint}"
+    message = f"{finding.message}\nmodels: {expected}   database: {actual}"
+    cause = cause_text(finding)
+    if cause:
+        message += f"\ncause: {cause}"
+    message += f"\nhint: {finding.hint}"
     return f"::{_COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}"
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from schemadoctor.findings import Finding, IgnoredFinding, Report
-from schemadoctor.report.paths import relative_path
+from schemadoctor.report.paths import cause_text, relative_path
 
 
 def render_junit(report: Report, root: str | Path | None = None) -> str:
@@ -96,8 +96,11 @@ def _details(finding: Finding, root: str | Path | None) -> str:
     lines = [
         f"{finding.kind.value} {finding.subject}: {finding.message}",
         f"models: {expected}   database: {actual}",
-        f"hint: {finding.hint}",
     ]
+    cause = cause_text(finding)
+    if cause:
+        lines.append(f"cause: {cause}")
+    lines.append(f"hint: {finding.hint}")
     if finding.location:
         lines.append(f"at {relative_path(finding.location.path, root)}:{finding.location.line}")
     return "\n".join(lines)

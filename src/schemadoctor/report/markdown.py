@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemadoctor.findings import Finding, Report
-from schemadoctor.report.paths import relative_path, subject
+from schemadoctor.report.paths import cause_text, relative_path, subject
 
 
 def render_markdown(report: Report, root: str | Path | None = None) -> str:
@@ -51,18 +51,23 @@ def _counts(report: Report) -> str:
 
 
 def _findings_table(findings: list[Finding], root: str | Path | None) -> list[str]:
+    # The cause column appears only when the check diagnosed causes (--alembic-config).
+    causes = any(finding.cause for finding in findings)
     lines = [
-        "| Severity | Kind | Object | Models | Database | Defined at | Hint |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Severity | Kind | Object | Models | Database | Defined at | "
+        + ("Cause | " if causes else "")
+        + "Hint |",
+        "| --- | --- | --- | --- | --- | --- | " + ("--- | " if causes else "") + "--- |",
     ]
     for finding in findings:
         where = ""
         if finding.location:
             where = f"`{relative_path(finding.location.path, root)}:{finding.location.line}`"
+        cause = f" {_cell(cause_text(finding) or '')} |" if causes else ""
         lines.append(
             f"| **{finding.severity.value}** | {finding.kind.value} "
             f"| `{_code(subject(finding))}` | {_value(finding.expected)} "
-            f"| {_value(finding.actual)} | {where} | {_cell(finding.hint)} |"
+            f"| {_value(finding.actual)} | {where} |{cause} {_cell(finding.hint)} |"
         )
     return [*lines, ""]
 

@@ -64,3 +64,13 @@ def repository_root(start: str | Path | None = None, environ: dict[str, str] | N
         if (candidate / ".git").exists():
             return candidate
     return folder
+
+
+def cause_text(finding: Finding) -> str | None:
+    """The finding's diagnosed cause as a user would say it, with its detail; None if unknown."""
+    if not finding.cause:
+        return None
+    from schemadoctor.findings import Cause
+
+    label = Cause(finding.cause).label
+    return f"{label}: {finding.cause_detail}" if finding.cause_detail else label
