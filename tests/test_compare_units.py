@@ -66,6 +66,8 @@ def test_spellings_of_one_type_are_equal(dialect, model, db):
         ("postgresql", "JSONB", "json", TypeRelation.COMPATIBLE),
         ("postgresql", "UUID", "integer", TypeRelation.INCOMPATIBLE),
         ("postgresql", "VARCHAR(20)[]", "character varying(10)[]", TypeRelation.NARROWER),
+        ("postgresql", "BOOLEAN", "integer", TypeRelation.INCOMPATIBLE),
+        ("mysql", "BOOL", "int(11)", TypeRelation.COMPATIBLE),
         ("mysql", "DATETIME", "timestamp", TypeRelation.COMPATIBLE),
         ("mysql", "VARCHAR(255)", "tinytext", TypeRelation.EQUAL),
         ("mysql", "TEXT", "mediumtext", TypeRelation.WIDER),

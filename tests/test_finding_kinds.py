@@ -394,6 +394,16 @@ DRIFTS = [
         (("enum_mismatch", "warning", "users", "status"),),
     ),
     Drift(
+        "enum_label_order",
+        {
+            "mysql": (
+                "ALTER TABLE users MODIFY status "
+                "ENUM('active', 'new', 'gone') NOT NULL DEFAULT 'new'",
+            ),
+        },
+        (("enum_mismatch", "info", "users", "status"),),
+    ),
+    Drift(
         "enum_type_missing",
         {
             "postgresql": (
@@ -495,3 +505,27 @@ def test_cli_reports_the_drift_on_each_dialect(db_url, writable_engine, run_cli)
     assert [(f["kind"], f["severity"], f["table"], f["column"]) for f in findings] == [
         ("missing_column", "error", "users", "bio")
     ]
+
+
+def test_alembic_version_and_excluded_tables_are_ignored(db_url, writable_engine, run_cli):
+    _build(
+        db_url,
+        writable_engine,
+        (
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+            "CREATE TABLE tmp_import_2024 (id INTEGER, payload TEXT NOT NULL)",
+        ),
+    )
+
+    excluded = run_cli(
+        "check", "--models", MODELS, "--db", db_url, "--fail-on", "info",
+        "--exclude-table", "tmp_*",
+    )  # fmt: skip
+    reported = run_cli("check", "--models", MODELS, "--db", db_url, "--format", "json")
+
+    assert excluded.exit_code == 0, excluded.stdout + excluded.stderr
+    findings = json.loads(reported.stdout)["findings"]
+    assert [(f["kind"], f["severity"], f["table"]) for f in findings] == [
+        ("extra_table", "info", "tmp_import_2024")
+    ]
+    assert reported.exit_code == 0

@@ -31,11 +31,11 @@ def _columns(engine, table: str) -> list[str]:
     return [column["name"] for column in inspect(engine).get_columns(table)]
 
 
-def test_two_applies_at_once_run_once(postgresql_url, writable_engine):
-    _chat_database(postgresql_url)
+def test_two_applies_at_once_run_once(db_url, writable_engine):
+    _chat_database(db_url)
     models = as_models([CHAT_MODELS])
     request = CheckRequest(timeouts=Timeouts(lock=3.0))
-    plans = [plan(models, postgresql_url, request, PlanOptions()) for _ in range(2)]
+    plans = [plan(models, db_url, request, PlanOptions()) for _ in range(2)]
     barrier = threading.Barrier(2)
     outcomes: list[tuple[str, list[str], str, float]] = []
 
@@ -43,7 +43,7 @@ def test_two_applies_at_once_run_once(postgresql_url, writable_engine):
         barrier.wait()
         started = time.monotonic()
         try:
-            result = apply_fix(models, postgresql_url, request, PlanOptions(), plans[index])
+            result = apply_fix(models, db_url, request, PlanOptions(), plans[index])
             outcomes.append(("applied", result.ran, "", time.monotonic() - started))
         except ApplyFailedError as error:
             outcomes.append(("stopped", error.ran, str(error), time.monotonic() - started))
@@ -61,8 +61,9 @@ def test_two_applies_at_once_run_once(postgresql_url, writable_engine):
     assert stopped[1] == []
     assert "another schemadoctor fix --apply" in stopped[2].lower()
     assert stopped[3] < request.timeouts.lock + 5
-    assert _columns(writable_engine(postgresql_url), "conversations").count("workflow_config") == 1
-    print(f"\nconcurrent applies: applied in {applied[3]:.2f} s, the other stopped in "
+    assert _columns(writable_engine(db_url), "conversations").count("workflow_config") == 1
+    dialect = db_url.split(":")[0]
+    print(f"\n{dialect}: one apply ran in {applied[3]:.2f} s, the other stopped after "
           f"{stopped[3]:.2f} s: {stopped[2]}")  # fmt: skip
 
 

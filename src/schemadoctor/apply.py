@@ -92,8 +92,9 @@ def _nothing_applied_on_error(database: Database) -> Iterator[None]:
         if "lock" in lowered and ("timeout" in lowered or "locked" in lowered):
             cause = (
                 f"Starting the apply waited more than {database.timeouts.lock:g} s for a lock "
-                "held by another session; nothing was applied; retry when the database is idle, "
-                "or raise --lock-timeout."
+                "held by another session (another schemadoctor fix --apply, a migration or a "
+                "long transaction?); nothing was applied; retry when the database is idle, or "
+                "raise --lock-timeout."
             )
         else:
             first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else ""

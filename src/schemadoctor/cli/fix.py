@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 @click.option(
     "--alembic-config",
     type=click.Path(exists=True, dir_okay=False),
-    help="alembic.ini whose head the revision follows (default: ./alembic.ini if present).",
+    help="The alembic.ini whose head the revision follows  [default: the configuration's, "
+    "or ./alembic.ini]",
 )
 @click.option("--message", "-m", default="fix schema drift", help="The revision's message.")
 @click.option("--apply", "apply_", is_flag=True, help="Run the statements on the database.")
@@ -112,7 +113,7 @@ def fix_command(
 
     for warning in the_plan.warnings:
         click.echo(f"warning: {warning}", err=True)
-    artefact = _render(the_plan, format_name, alembic_config, message)
+    artefact = _render(the_plan, format_name, alembic_config or config.alembic_config, message)
     if not apply_:
         _write(artefact, output)
         _summarize(the_plan)

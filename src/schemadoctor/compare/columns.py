@@ -152,7 +152,7 @@ def _compare_type(
         hint=_TYPE_HINTS[relation],
         expected=model.type,
         actual=db.type,
-        details={"relation": relation.value},
+        details={"relation": relation.value, "fix": _TYPE_FIXES[relation]},
     )
 
 
@@ -178,12 +178,21 @@ def _type_message(
     if relation == TypeRelation.NARROWER:
         return (
             f"{subject} is {db.type} in the database, narrower than the models' {model.type}: "
-            "values the application accepts may not fit."
+            "values the application accepts may not fit; widening the column is safe."
         )
     if relation == TypeRelation.WIDER:
         return f"{subject} is {db.type} in the database, wider than the models' {model.type}."
     return f"{subject} is {db.type} in the database and {model.type} in the models."
 
+
+# What the type change in the database would be: told apart in the JSON report as well.
+_TYPE_FIXES = {
+    TypeRelation.NARROWER: "widen",
+    TypeRelation.WIDER: "narrow",
+    TypeRelation.INCOMPATIBLE: "convert",
+    TypeRelation.COMPATIBLE: "align",
+    TypeRelation.EQUAL: "none",
+}
 
 _TYPE_HINTS = {
     TypeRelation.INCOMPATIBLE: (
@@ -214,7 +223,14 @@ def _enum_labels_finding(
         table,
         column,
         kind=Kind.ENUM_MISMATCH,
-        severity=Severity.ERROR if missing else Severity.WARNING,
+        # Extra values only widen what the column takes; a new order only changes sorting.
+        severity=(
+            Severity.ERROR
+            if missing
+            else Severity.WARNING
+            if set(db_labels) - set(model_labels)
+            else Severity.INFO
+        ),
         message=(
             f"Column {table.name}.{column.name} allows {', '.join(map(repr, db_labels))} in "
             f"the database but the models use {', '.join(map(repr, model_labels))}."

@@ -339,6 +339,9 @@ def _sqlite_storage(signature: TypeSignature) -> TypeSignature:
 
 def _relate_families(dialect: str, model: TypeSignature, db: TypeSignature) -> TypeRelation:
     families = {model.family, db.family}
+    if dialect == "postgresql" and "boolean" in families:
+        # PostgreSQL casts no boolean to or from a number in an INSERT: writes fail.
+        return TypeRelation.INCOMPATIBLE
     if families <= _NUMERIC_FAMILIES:
         return TypeRelation.COMPATIBLE
     if families in ({"json", "jsonb"}, {"binary", "uuid"} if dialect != "postgresql" else set()):

@@ -7,6 +7,7 @@ from typing import Any
 
 from alembic.operations import ops
 from sqlalchemy import Column, Computed, ForeignKeyConstraint, Index, Table, UniqueConstraint
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.schema import DefaultClause
 
 from schemadoctor.findings import Finding, Kind
@@ -64,8 +65,15 @@ def _missing_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
         yield _skip(finding, "the models' table could not be found to create it")
         return
     yield from plan_missing_enum_types(context, key, table)
-    operations: list[Any] = [ops.CreateTableOp.from_table(table)]
+    operations: list[Any] = [_create_table(table)]
     operations += [ops.CreateIndexOp.from_index(index) for index in _sorted_indexes(table)]
+    # The SQL comes from SQLAlchemy's own CREATE TABLE, exactly as create_all would emit it
+    # (MySQL, for one, puts the autoincrement column first in the primary key).
+    dialect = context.render_dialect
+    statements = [str(CreateTable(table).compile(dialect=dialect)).strip()]
+    statements += [
+        str(CreateIndex(index).compile(dialect=dialect)) for index in _sorted_indexes(table)
+    ]
     yield Change(
         summary=f"create table {table.name}",
         phase=Phase.TABLES,
@@ -73,7 +81,24 @@ def _missing_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
         findings=[finding],
         operations=operations,
         reverse=[op.reverse() for op in reversed(operations)],
+        sql=statements,
     )
+
+
+def _create_table(table: Table) -> Any:
+    """CREATE TABLE with its constraints in a stable order (Table.constraints is a set)."""
+    operation = ops.CreateTableOp.from_table(table)
+    columns = [item for item in operation.columns if isinstance(item, Column)]
+    constraints = [item for item in operation.columns if not isinstance(item, Column)]
+    constraints.sort(
+        key=lambda c: (
+            type(c).__name__,
+            str(_name_of(c) or ""),
+            [column.name for column in getattr(c, "columns", [])],
+        )
+    )
+    operation.columns = columns + constraints
+    return operation
 
 
 def _sorted_indexes(table: Table) -> list[Index]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
+import copy as copy_module
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Enum, MetaData, Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -86,7 +87,7 @@ def rendering_dialect(dialect: Dialect) -> Dialect:
 
     Drivers with the ``format`` paramstyles double every % in rendered SQL; named does not.
     """
-    clone = copy.copy(dialect)
+    clone = copy_module.copy(dialect)
     clone.paramstyle = "named"
     clone.positional = False
     arguments: dict[str, Any] = {}
@@ -107,26 +108,37 @@ def copy_model_tables(context: PlanContext, models: LoadedModels, targets: list[
             if key in context.model_tables:
                 continue
             copy = table.to_metadata(metadata, schema=context.schema_arg(key[0]))
+            # A primary key made from primary_key=True columns lists the autoincrement column
+            # first on MySQL; the copy must keep that, or CREATE TABLE fails there.
+            implicit = getattr(table.primary_key, "_implicit_generated", False)
+            copy.primary_key._implicit_generated = implicit  # type: ignore[attr-defined]
             context.model_tables[key] = copy
-    if dialect_family(context.dialect) == "postgresql":
-        for key, table in context.model_tables.items():
-            _own_enum_types(context, key, table)
+            if dialect_family(context.dialect) == "postgresql":
+                # An enum without a schema of its own lives on the search path, not with its
+                # table (describe_models reads it the same way).
+                home = table.metadata.schema or context.default_schema
+                _own_enum_types(context, home, table, copy)
 
 
-def _own_enum_types(context: PlanContext, key: TableKey, table: Table) -> None:
+def _own_enum_types(context: PlanContext, home: str | None, model: Table, copy: Table) -> None:
     """PostgreSQL enum types are planned as their own statements, never by CREATE TABLE."""
-    for column in table.columns:
-        column_type = column.type
-        if not isinstance(column_type, Enum) or not column_type.native_enum:
-            continue
-        if not column_type.name:
-            continue
-        schema = column_type.schema or key[0]
-        labels = tuple(str(label) for label in column_type.enums)
-        context.model_enums[(schema, str(column_type.name))] = labels
-        column.type = postgresql.ENUM(
-            *labels,
-            name=str(column_type.name),
-            schema=context.schema_arg(schema),
-            create_type=False,
-        )
+    for model_column, column in zip(model.columns, copy.columns, strict=True):
+        # The model's own type says where the enum lives: copying a table moves its enums.
+        model_type = model_column.type
+        if isinstance(model_type, ARRAY) and isinstance(model_type.item_type, Enum):
+            array: Any = copy_module.copy(column.type)
+            array.item_type = _planned_enum(context, home, model_type.item_type)
+            column.type = array
+        elif isinstance(model_type, Enum):
+            column.type = _planned_enum(context, home, model_type)
+
+
+def _planned_enum(context: PlanContext, home: str | None, enum: Enum) -> Any:
+    if not enum.native_enum or not enum.name:
+        return enum
+    schema = enum.schema or home
+    labels = tuple(str(label) for label in enum.enums)
+    context.model_enums[(schema, str(enum.name))] = labels
+    return postgresql.ENUM(
+        *labels, name=str(enum.name), schema=context.schema_arg(schema), create_type=False
+    )

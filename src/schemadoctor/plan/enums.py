@@ -40,9 +40,11 @@ def plan_missing_enum_types(
     for column in table.columns:
         if only is not None and column.name != only:
             continue
-        if not isinstance(column.type, postgresql.ENUM) or not column.type.name:
+        enum = getattr(column.type, "item_type", column.type)
+        if not isinstance(enum, postgresql.ENUM) or not enum.name:
             continue
-        key = (column.type.schema or table_key[0], str(column.type.name))
+        # Planned enum types name their schema unless it is the default one.
+        key = (enum.schema or context.default_schema, str(enum.name))
         if key in context.db_shape.enums or key in context.created_enums:
             continue
         if key in context.model_enums:

@@ -39,7 +39,8 @@ class Change:
     # Alembic operation objects: rendered as SQL for the database, or as op.* calls.
     operations: list[Any] = field(default_factory=list)
     reverse: list[Any] = field(default_factory=list)
-    # Statements written directly (enum types), already quoted by the dialect's preparer.
+    # Statements rendered directly (enum types, CREATE TABLE), quoted by the dialect; when
+    # ``operations`` is empty too, the Alembic revision runs them with op.execute().
     sql: list[str] = field(default_factory=list)
     reverse_sql: list[str] = field(default_factory=list)
     destructive: bool = False

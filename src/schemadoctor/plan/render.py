@@ -108,7 +108,7 @@ def _for_python(operation: Any) -> Any:
 
 
 def _alembic_operations(change: Change, reverse: bool) -> list[Any]:
-    if change.sql:
+    if change.sql and not change.operations:
         texts = change.reverse_sql if reverse else change.sql
         # Alembic wraps op.execute() text in text(): a colon must not start a bind parameter.
         return [ops.ExecuteSQLOp(re.sub(r":(?=\w)", r"\\:", text)) for text in texts]
@@ -140,7 +140,9 @@ def render_alembic(plan: Plan, revision: str, down_revision: str | None, message
     downgrade = [
         op for change in reversed(plan.ordered) for op in _alembic_operations(change, True)
     ]
-    kept_labels = any(change.sql and not change.reverse_sql for change in plan.ordered)
+    kept_labels = any(
+        change.sql and not change.operations and not change.reverse_sql for change in plan.ordered
+    )
     note = (
         "    # Enum labels added by upgrade() stay: PostgreSQL cannot drop a label.\n"
         if kept_labels

@@ -21,44 +21,48 @@ from schemadoctor.schema import ColumnShape, ForeignKeyShape, IndexShape, Schema
 _TableKey = tuple[str, str]
 
 # information_schema tables are materialised per query; joining two of them makes MariaDB scan
-# one for every row of the other (seconds per thousand tables), so each is read alone.
+# one for every row of the other (seconds per thousand tables), so each is read alone. The
+# driver decodes every field in Python, so the queries fetch only what is used, sorted by the
+# server; {schema} is the schema column, left out when a single schema is read.
 _TABLES_QUERY = """
-SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
+SELECT {schema}TABLE_NAME FROM information_schema.TABLES
 WHERE TABLE_SCHEMA IN :schemas AND TABLE_TYPE = 'BASE TABLE'
 """
 
 _COLUMNS_QUERY = """
-SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE,
-       COLUMN_DEFAULT, EXTRA, GENERATION_EXPRESSION, DATA_TYPE, ORDINAL_POSITION
+SELECT {schema}TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
+       GENERATION_EXPRESSION
 FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA IN :schemas
+ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION
 """
 
-# {expression} is EXPRESSION on MySQL 8 (functional key parts); MariaDB has no such column.
+# EXPRESSION is MySQL 8's functional key part; MariaDB has no such column.
 _INDEXES_QUERY = """
-SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME,
-       COLLATION, {expression}
+SELECT {schema}TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, COLLATION{expression}
 FROM information_schema.STATISTICS
 WHERE TABLE_SCHEMA IN :schemas
+ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
 """
 
 _FOREIGN_KEY_COLUMNS_QUERY = """
-SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION,
+SELECT {schema}TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME,
        REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
 FROM information_schema.KEY_COLUMN_USAGE
 WHERE TABLE_SCHEMA IN :schemas AND REFERENCED_TABLE_NAME IS NOT NULL
+ORDER BY TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION
 """
 
 _FOREIGN_KEY_RULES_QUERY = """
-SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE
+SELECT {schema}TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE
 FROM information_schema.REFERENTIAL_CONSTRAINTS
 WHERE CONSTRAINT_SCHEMA IN :schemas
 """
 
 _CHECKS_QUERY = """
-SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CHECK_CLAUSE
+SELECT {schema}TABLE_NAME, CHECK_CLAUSE
 FROM information_schema.CHECK_CONSTRAINTS
-WHERE CONSTRAINT_SCHEMA IN :schemas
+WHERE CONSTRAINT_SCHEMA IN :schemas AND TABLE_NAME IN :tables
 """
 
 _JSON_CHECK = re.compile(r"json_valid\s*\(\s*`?(?P<column>(?:``|[^`)])+)`?\s*\)", re.IGNORECASE)
@@ -70,8 +74,18 @@ _NUMERIC_TYPES = {
 }  # fmt: skip
 
 
-def _query(sql: str) -> Any:
-    return text(sql).bindparams(bindparam("schemas", expanding=True))
+def _fetch(connection: Connection, sql: str, schemas: list[str], **parameters: Any) -> list[Any]:
+    """Rows of ``sql`` over ``schemas``, each starting with its schema name."""
+    schema_column = "CONSTRAINT_SCHEMA" if "CONSTRAINT_SCHEMA IN" in sql else "TABLE_SCHEMA"
+    single = len(schemas) == 1
+    statement = text(sql.format(schema="" if single else f"{schema_column}, "))
+    statement = statement.bindparams(
+        *(bindparam(name, expanding=True) for name in ("schemas", *parameters))
+    )
+    rows = connection.execute(statement, {"schemas": schemas, **parameters}).fetchall()
+    if single:
+        return [(schemas[0], *row) for row in rows]
+    return list(rows)
 
 
 def reflect_schemas(
@@ -81,21 +95,21 @@ def reflect_schemas(
     shape = SchemaShape(dialect="mysql", default_schema=default_schema)
     if not schemas:
         return shape
-    parameters = {"schemas": list(schemas)}
+    schemas = list(schemas)
     is_mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
 
-    tables = {tuple(row) for row in connection.execute(_query(_TABLES_QUERY), parameters)}
-    json_columns = _read_json_columns(connection, parameters) if is_mariadb else set()
-    columns = _read_columns(connection, parameters, is_mariadb, json_columns)
-    primary_keys, indexes = _read_indexes(connection, parameters, is_mariadb)
-    foreign_keys = _read_foreign_keys(connection, parameters)
+    tables = {(row[0], row[1]) for row in _fetch(connection, _TABLES_QUERY, schemas)}
+    column_rows = _fetch(connection, _COLUMNS_QUERY, schemas)
+    json_columns = _read_json_columns(connection, schemas, column_rows) if is_mariadb else set()
+    columns = _read_columns(column_rows, is_mariadb, json_columns)
+    primary_keys, indexes = _read_indexes(connection, schemas, is_mariadb)
+    foreign_keys = _read_foreign_keys(connection, schemas)
 
     for key in sorted(tables):
-        table_columns = columns.get(key, [])
         shape.tables[key] = TableShape(
             name=key[1],
             schema=key[0],
-            columns=tuple(table_columns),
+            columns=tuple(columns.get(key, ())),
             primary_key=primary_keys.get(key, ()),
             indexes=tuple(sorted(indexes.get(key, ()), key=lambda index: index.name or "")),
             uniques=(),
@@ -104,10 +118,19 @@ def reflect_schemas(
     return shape
 
 
-def _read_json_columns(connection: Connection, parameters: dict[str, Any]) -> set[tuple[str, ...]]:
+def _read_json_columns(
+    connection: Connection, schemas: list[str], column_rows: list[Any]
+) -> set[tuple[str, ...]]:
     """MariaDB stores JSON as LONGTEXT with CHECK (json_valid(column))."""
+    # Only a table with a LONGTEXT column can hold one; asking for those tables alone spares
+    # MariaDB opening every table of the schema.
+    # Limitation: json_valid() on a column of another type (TEXT, VARCHAR) is not read as JSON,
+    # though the reference reader does — widening the candidates to every text column lifts it.
+    candidates = sorted({row[1] for row in column_rows if row[3].lower() == "longtext"})
+    if not candidates:
+        return set()
     found: set[tuple[str, ...]] = set()
-    for schema, table, clause in connection.execute(_query(_CHECKS_QUERY), parameters):
+    for schema, table, clause in _fetch(connection, _CHECKS_QUERY, schemas, tables=candidates):
         match = _JSON_CHECK.search(clause or "")
         if match:
             found.add((schema, table, match.group("column").replace("``", "`")))
@@ -115,24 +138,20 @@ def _read_json_columns(connection: Connection, parameters: dict[str, Any]) -> se
 
 
 def _read_columns(
-    connection: Connection,
-    parameters: dict[str, Any],
-    is_mariadb: bool,
-    json_columns: set[tuple[str, ...]],
+    rows: list[Any], is_mariadb: bool, json_columns: set[tuple[str, ...]]
 ) -> dict[_TableKey, list[ColumnShape]]:
     columns: dict[_TableKey, list[ColumnShape]] = defaultdict(list)
-    rows = connection.execute(_query(_COLUMNS_QUERY), parameters).fetchall()
-    for row in sorted(rows, key=lambda row: (row[0], row[1], row[9])):
-        schema, table, name, column_type, is_nullable, default, extra, generation = row[:8]
+    for schema, table, name, column_type, is_nullable, default, extra, generation in rows:
         extra = (extra or "").lower()
         generated = "generated" in extra and "default_generated" not in extra
         is_json = (schema, table, name) in json_columns
+        data_type = column_type.split("(", 1)[0].split(" ", 1)[0]
         columns[(schema, table)].append(
             ColumnShape(
                 name=name,
                 type="JSON" if is_json else column_type,
                 nullable=is_nullable == "YES",
-                default=None if generated else _default(default, extra, row[8], is_mariadb),
+                default=None if generated else _default(default, extra, data_type, is_mariadb),
                 autoincrement="auto_increment" in extra,
                 # SHOW CREATE TABLE, which the reference reader parses, wraps it in parentheses.
                 computed=f"({generation})" if generated else None,
@@ -168,29 +187,28 @@ def _default(default: str | None, extra: str, data_type: str, is_mariadb: bool) 
 
 
 def _read_indexes(
-    connection: Connection, parameters: dict[str, Any], is_mariadb: bool
+    connection: Connection, schemas: list[str], is_mariadb: bool
 ) -> tuple[dict[_TableKey, tuple[str, ...]], dict[_TableKey, list[IndexShape]]]:
-    expression = "NULL" if is_mariadb else "s.EXPRESSION"
-    rows = connection.execute(_query(_INDEXES_QUERY.format(expression=expression)), parameters)
+    sql = _INDEXES_QUERY.replace("{expression}", "" if is_mariadb else ", EXPRESSION")
     grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in rows:
+    for row in _fetch(connection, sql, schemas):
         grouped[(row[0], row[1], row[2])].append(row)
 
     primary_keys: dict[_TableKey, tuple[str, ...]] = {}
     indexes: dict[_TableKey, list[IndexShape]] = defaultdict(list)
     for (schema, table, name), index_rows in grouped.items():
-        index_rows.sort(key=lambda row: row[4])
-        columns = tuple(row[5] for row in index_rows)
+        columns = tuple(row[4] for row in index_rows)
         if name == "PRIMARY":
             primary_keys[(schema, table)] = tuple(column or "" for column in columns)
             continue
-        descending = tuple(row[6] == "D" for row in index_rows)
+        descending = tuple(row[5] == "D" for row in index_rows)
+        expressions = () if is_mariadb else tuple(row[6] for row in index_rows if row[4] is None)
         indexes[(schema, table)].append(
             IndexShape(
                 name=name,
                 columns=columns,
                 unique=not int(index_rows[0][3]),
-                expressions=tuple(row[7] for row in index_rows if row[5] is None and row[7]),
+                expressions=tuple(expression for expression in expressions if expression),
                 descending=descending if any(descending) else (),
             )
         )
@@ -198,14 +216,14 @@ def _read_indexes(
 
 
 def _read_foreign_keys(
-    connection: Connection, parameters: dict[str, Any]
+    connection: Connection, schemas: list[str]
 ) -> dict[_TableKey, list[ForeignKeyShape]]:
     rules = {
         (row[0], row[1], row[2]): (row[3], row[4])
-        for row in connection.execute(_query(_FOREIGN_KEY_RULES_QUERY), parameters)
+        for row in _fetch(connection, _FOREIGN_KEY_RULES_QUERY, schemas)
     }
     grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in connection.execute(_query(_FOREIGN_KEY_COLUMNS_QUERY), parameters):
+    for row in _fetch(connection, _FOREIGN_KEY_COLUMNS_QUERY, schemas):
         grouped[(row[0], row[1], row[2])].append(row)
     unruled = sorted({(key[0], key[1]) for key in grouped if key not in rules})
     if unruled:
@@ -214,17 +232,16 @@ def _read_foreign_keys(
         rules.update(_rules_from_create_table(connection, unruled))
 
     foreign_keys: dict[_TableKey, list[ForeignKeyShape]] = defaultdict(list)
-    for (schema, table, name), rows in sorted(grouped.items()):
-        rows.sort(key=lambda row: row[4])
+    for (schema, table, name), rows in grouped.items():
         first = rows[0]
         ondelete, onupdate = rules.get((schema, table, name), (None, None))
         foreign_keys[(schema, table)].append(
             ForeignKeyShape(
                 name=name,
                 columns=tuple(row[3] for row in rows),
-                referred_schema=first[5],
-                referred_table=first[6],
-                referred_columns=tuple(row[7] for row in rows),
+                referred_schema=first[4],
+                referred_table=first[5],
+                referred_columns=tuple(row[6] for row in rows),
                 ondelete=_action(ondelete),
                 onupdate=_action(onupdate),
             )
