@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import uuid
 from pathlib import Path
@@ -75,3 +76,16 @@ def build_drifted_database(engine: Engine) -> None:
     )
     Table("legacy", metadata, Column("id", Integer, primary_key=True))
     metadata.create_all(engine)
+
+
+def snapshot_of(url: str):
+    """A snapshot of the database at ``url``, written to JSON and read back."""
+    from schemadoctor.connect import open_database
+    from schemadoctor.snapshot import render_snapshot, snapshot_from_data, take_snapshot
+
+    database = open_database(url)
+    try:
+        snapshot = take_snapshot(database)
+    finally:
+        database.dispose()
+    return snapshot_from_data(json.loads(render_snapshot(snapshot)))

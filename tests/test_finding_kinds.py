@@ -18,6 +18,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from compare_models import drift_models
+from gate_support import snapshot_of
 from schemadoctor import check
 
 MODELS = f"{Path(__file__).resolve().parent / 'compare_models.py'}:drift_models"
@@ -224,6 +225,14 @@ DRIFTS = [
             "sqlite": _rebuild("users", ("DEFAULT 'new'", "DEFAULT 'active'")),
         },
         (("default_mismatch", "warning", "users", "status"),),
+    ),
+    Drift(
+        "autoincrement_dropped",
+        {
+            "postgresql": ("ALTER TABLE users ALTER COLUMN id DROP DEFAULT",),
+            "mysql": ("ALTER TABLE users MODIFY id INTEGER NOT NULL",),
+        },
+        (("default_mismatch", "warning", "users", "id"),),
     ),
     Drift(
         "primary_key_changed",
@@ -451,9 +460,12 @@ def test_drift_is_found_exactly(db_url, writable_engine, drift: Drift):
     _build(db_url, writable_engine, drift.statements[dialect])
 
     report = check(drift_models(), db_url)
+    offline = check(drift_models(), snapshot_of(db_url))
 
     expected = drift.expected_on.get(dialect, drift.expected)
     assert sorted(_key(f) for f in report.findings) == sorted(expected), report.findings
+    # A snapshot of the same database gives exactly the live findings, with no connection.
+    assert offline.findings == report.findings
     failing = any(severity in ("error", "warning") for _, severity, _, _ in expected)
     assert report.exit_code == (1 if failing else 0)
     if drift.relation is not None:
