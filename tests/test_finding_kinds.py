@@ -227,6 +227,14 @@ DRIFTS = [
         (("default_mismatch", "warning", "users", "status"),),
     ),
     Drift(
+        "autoincrement_dropped",
+        {
+            "postgresql": ("ALTER TABLE users ALTER COLUMN id DROP DEFAULT",),
+            "mysql": ("ALTER TABLE users MODIFY id INTEGER NOT NULL",),
+        },
+        (("default_mismatch", "warning", "users", "id"),),
+    ),
+    Drift(
         "primary_key_changed",
         {
             "postgresql": (

@@ -116,6 +116,10 @@ def _compare_column(
         finding = _compare_nullability(table, model, db)
         if finding is not None:
             yield finding
+    # A changed primary key is reported as such; its numbering follows from it.
+    same_key = set(table.primary_key) == set(db_primary_key)
+    if model.autoincrement and same_key and not (db.autoincrement or db.computed or db.default):
+        yield _unnumbered(table, model, db)
     compares_default = not (model.autoincrement or model.computed or _sequence_backed(model, db))
     if model.default is not None and compares_default:
         finding = _compare_default(dialect, table, model, db, db_signature or model_signature)
@@ -278,6 +282,25 @@ def _compare_nullability(table: TableShape, model: ColumnShape, db: ColumnShape)
         hint="Fill the NULLs, then SET NOT NULL with a migration (`schemadoctor fix`).",
         expected="NOT NULL",
         actual="NULL",
+    )
+
+
+def _unnumbered(table: TableShape, model: ColumnShape, db: ColumnShape) -> Finding:
+    """The models let the database number the column; the database no longer does."""
+    return _finding(
+        table,
+        model,
+        kind=Kind.DEFAULT_MISMATCH,
+        severity=Severity.WARNING,
+        message=(
+            f"Column {table.name}.{model.name} is numbered by the database in the models "
+            "(autoincrement, serial or identity), but the database column has no sequence, "
+            "identity or AUTO_INCREMENT: inserts that leave it out fail."
+        ),
+        hint="Restore the sequence default, identity or AUTO_INCREMENT with a migration.",
+        expected="autoincrement",
+        actual=db.default,
+        details={"autoincrement": True},
     )
 
 
