@@ -449,6 +449,10 @@ def read_db_side(
         raise
     except SQLAlchemyError as error:
         raise describe_database_error(error, database.url, "Reading the database schema") from error
+    finally:
+        # An engine opened here from a URL is closed here: no idle session stays on the server.
+        if isinstance(db, str):
+            database.dispose()
     return DbSide(db_shape, targets, explicit, dialect, database.masked_url)
 
 
@@ -540,6 +544,9 @@ def plan(
         raise
     except SQLAlchemyError as error:
         raise describe_database_error(error, database.url, "Planning the fix") from error
+    finally:
+        if isinstance(db, str):
+            database.dispose()
 
 
 def check_databases(
