@@ -126,3 +126,39 @@ def test_a_missing_alembic_config_is_a_configuration_error(sqlite_url, run_cli, 
     assert result.exit_code == 2
     assert "does not exist; check --alembic-config" in result.stderr
     assert result.stdout == ""
+
+
+def test_alembic_config_from_the_schemadoctor_configuration(
+    sqlite_url, run_cli, tmp_path, monkeypatch
+):
+    (tmp_path / "schemadoctor.toml").write_text(
+        f'models = ["{MODELS}"]\nalembic-config = "{ALEMBIC_INI}"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    build_one_behind(sqlite_url)
+
+    check = run_cli("check", "--db", sqlite_url)
+    explain = run_cli(
+        "explain", "no such column: conversations.workflow_config", "--db", sqlite_url
+    )
+
+    assert check.exit_code == 1, check.stderr
+    assert "cause: fixed by a pending migration" in check.stdout
+    assert explain.exit_code == 1, explain.stderr
+    assert "fix:        alembic upgrade head" in explain.stdout
+
+
+def test_two_behind_lists_the_pending_revisions_oldest_first(db_url, run_cli):
+    upgrade(db_url, "3c1d2b7f9a10")
+
+    _, report = _report(run_cli, db_url, "--alembic-config", ALEMBIC_INI)
+
+    pending = report["migrations"]["pending"]
+    assert [(p["revision"], p["message"]) for p in pending] == [
+        (ONE_BEHIND, "create conversations and messages"),
+        (HEAD, "add workflow_config column to conversations"),
+    ]
+    causes = {(f["kind"], f["table"]): f["cause_detail"] for f in report["findings"]}
+    assert sorted(causes) == [("missing_table", "conversations"), ("missing_table", "messages")]
+    for detail in causes.values():
+        assert detail.startswith(f"revision {ONE_BEHIND} (create conversations and messages)")

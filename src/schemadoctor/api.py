@@ -478,6 +478,9 @@ def read_db_side(
         raise describe_database_error(error, database.url, "Reading the database schema") from error
     finally:
         describer.shutdown(wait=False)
+        # An engine opened here from a URL is closed here: no idle session stays on the server.
+        if isinstance(db, str):
+            database.dispose()
     return DbSide(db_shape, targets, explicit, dialect, database.masked_url, description)
 
 
@@ -569,6 +572,9 @@ def plan(
         raise
     except SQLAlchemyError as error:
         raise describe_database_error(error, database.url, "Planning the fix") from error
+    finally:
+        if isinstance(db, str):
+            database.dispose()
 
 
 def check_databases(

@@ -114,6 +114,8 @@ def _bare_column(column: Column[Any]) -> Column[Any]:
     if column.computed is not None:
         computed = Computed(column.computed.sqltext, persisted=column.computed.persisted)
     arguments: list[Any] = [computed] if computed is not None else []
+    if column.identity is not None:
+        arguments.append(column.identity._copy())
     return Column(
         column.name,
         column.type,
@@ -173,7 +175,6 @@ def _extra_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
     if db_table is None:
         yield _skip(finding, "the table could not be read to drop it")
         return
-    rows = hazards.count_rows(context.connection, context.clause(key))
     operation = ops.DropTableOp.from_table(db_table)
     yield Change(
         summary=f"drop table {finding.table}",
@@ -183,8 +184,18 @@ def _extra_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
         operations=[operation],
         reverse=[operation.reverse()],
         destructive=True,
-        hazards=[f"deletes the table and its {_rows(rows)}"],
+        hazards=[f"deletes the table and its {_table_rows(context, key)}"],
     )
+
+
+def _table_rows(context: PlanContext, key: TableKey) -> str:
+    """The table's row count; PostgreSQL's estimate when the table is too big to count cheaply."""
+    if _family(context) == "postgresql":
+        qualified = context.render_dialect.identifier_preparer.format_table(context.clause(key))
+        estimate = hazards.estimated_rows(context.connection, qualified)
+        if estimate is not None and estimate >= hazards.BIG_TABLE_ROWS:
+            return f"about {estimate} rows"
+    return _rows(hazards.count_rows(context.connection, context.clause(key)))
 
 
 def _rows(count: int | None) -> str:
