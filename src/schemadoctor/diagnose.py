@@ -169,7 +169,8 @@ def _replay_doubt(finding: Finding, replay: Replay, what: str) -> str | None:
 
 
 def _responsible(finding: Finding, replay: Replay) -> Revision:
-    """The last pending revision that touched the finding's object, else its table."""
+    """The pending revision that fixes the finding: for something the database lacks, the
+    first one that touched it (created it), else the last one; its object before its table."""
     subject = finding.column or finding.name
     on_table = [
         touch
@@ -179,7 +180,8 @@ def _responsible(finding: Finding, replay: Replay) -> Revision:
     exact = [touch for touch in on_table if subject is not None and touch.subject == subject]
     chosen = exact or on_table
     if chosen:
-        return chosen[-1].revision
+        creates = finding.kind.value.startswith("missing_")
+        return chosen[0].revision if creates else chosen[-1].revision
     return replay.replayed[-1] if replay.replayed else replay.failed_at or _nothing()
 
 
