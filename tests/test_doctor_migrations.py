@@ -126,3 +126,23 @@ def test_a_missing_alembic_config_is_a_configuration_error(sqlite_url, run_cli, 
     assert result.exit_code == 2
     assert "does not exist; check --alembic-config" in result.stderr
     assert result.stdout == ""
+
+
+def test_alembic_config_from_the_schemadoctor_configuration(
+    sqlite_url, run_cli, tmp_path, monkeypatch
+):
+    (tmp_path / "schemadoctor.toml").write_text(
+        f'models = ["{MODELS}"]\nalembic-config = "{ALEMBIC_INI}"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    build_one_behind(sqlite_url)
+
+    check = run_cli("check", "--db", sqlite_url)
+    explain = run_cli(
+        "explain", "no such column: conversations.workflow_config", "--db", sqlite_url
+    )
+
+    assert check.exit_code == 1, check.stderr
+    assert "cause: fixed by a pending migration" in check.stdout
+    assert explain.exit_code == 1, explain.stderr
+    assert "fix:        alembic upgrade head" in explain.stdout

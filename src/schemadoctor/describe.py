@@ -14,7 +14,7 @@ from sqlalchemy.sql.schema import DefaultClause
 
 from schemadoctor.compare.defaults import quote_literal
 from schemadoctor.load import LoadedModels
-from schemadoctor.locations import SourceLocator
+from schemadoctor.locations import Locator, SourceLocator
 from schemadoctor.schema import (
     ColumnShape,
     EnumShape,
@@ -30,11 +30,18 @@ logger = logging.getLogger(__name__)
 
 
 def describe_models(
-    models: LoadedModels, dialect: Dialect, default_schema: str | None
+    models: LoadedModels,
+    dialect: Dialect,
+    default_schema: str | None,
+    locator: Locator | None = None,
 ) -> SchemaShape:
-    """The models' tables and enum types as shapes keyed by their real schema."""
+    """The models' tables and enum types as shapes keyed by their real schema.
+
+    ``locator`` finds the source lines; by default a SourceLocator (api passes a deferred one
+    that reads the source only for the lines that findings end up showing).
+    """
     shape = SchemaShape(dialect=dialect_family(dialect.name), default_schema=default_schema)
-    locator = SourceLocator(models)
+    locator = locator or SourceLocator(models)
     for table in models.tables:
         table_shape = describe_table(table, dialect, default_schema, shape.warnings, locator)
         shape.tables[(table_shape.schema, table_shape.name)] = table_shape
@@ -69,7 +76,7 @@ def describe_table(
     dialect: Dialect,
     default_schema: str | None,
     warnings: list[str],
-    locator: SourceLocator | None = None,
+    locator: Locator | None = None,
 ) -> TableShape:
     """One model table as a shape."""
     schema = table.schema or default_schema
@@ -167,7 +174,7 @@ def _describe_column(
     dialect: Dialect,
     default_schema: str | None,
     warnings: list[str],
-    locator: SourceLocator | None,
+    locator: Locator | None,
 ) -> ColumnShape:
     domain = _domain(column.type, dialect)
     try:

@@ -243,6 +243,7 @@ def explain_error(
     *,
     alembic_config: str | Path | None = None,
     timeouts: Any = None,
+    schemas: Sequence[str] = (),
 ) -> Explanation:
     """Parse the error, check the tables it names, and say what is wrong and how to fix it."""
     from schemadoctor.api import check
@@ -257,7 +258,12 @@ def explain_error(
 
     include = sorted({_glob_literal(target.table) for target in targets})
     report = check(
-        models, db, include_tables=include, alembic_config=alembic_config, timeouts=timeouts
+        models,
+        db,
+        schemas=schemas,
+        include_tables=include,
+        alembic_config=alembic_config,
+        timeouts=timeouts,
     )
     items = [_explain_target(reference, target, report, models) for target in targets]
     return Explanation(reference, report, items)

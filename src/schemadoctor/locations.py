@@ -6,7 +6,7 @@ import ast
 import inspect
 import logging
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table
 
@@ -25,6 +25,59 @@ def _parse(path: str) -> ast.Module | None:
         return None
 
 
+class Locator(Protocol):
+    """Finds the source line of a model table or column."""
+
+    def table(self, table: Table) -> Location | None:
+        """The location of the table's definition."""
+
+    def column(self, table: Table, column: str) -> Location | None:
+        """The location of the column's definition."""
+
+
+# The path of a Location that DeferredLocator has not looked up yet.
+_DEFERRED = "\x00deferred"
+
+
+class DeferredLocator:
+    """Hands out placeholder locations and looks up only those that are asked for later.
+
+    A check of thousands of tables in sync shows no location at all, so it need not parse
+    the models' source; ``resolve`` reads it on the first placeholder a finding carries.
+    """
+
+    def __init__(self, models: LoadedModels) -> None:
+        self._models = models
+        self._requests: list[tuple[Table, str | None]] = []
+        self._resolved: dict[int, Location | None] = {}
+        self._locator: SourceLocator | None = None
+
+    def table(self, table: Table) -> Location | None:
+        """A placeholder for the table's location."""
+        self._requests.append((table, None))
+        return Location(_DEFERRED, len(self._requests) - 1)
+
+    def column(self, table: Table, column: str) -> Location | None:
+        """A placeholder for the column's location."""
+        self._requests.append((table, column))
+        return Location(_DEFERRED, len(self._requests) - 1)
+
+    def resolve(self, location: Location | None) -> Location | None:
+        """The real location behind a placeholder; any other location unchanged."""
+        if location is None or location.path != _DEFERRED:
+            return location
+        if location.line not in self._resolved:
+            if self._locator is None:
+                self._locator = SourceLocator(self._models)
+            table, column = self._requests[location.line]
+            self._resolved[location.line] = (
+                self._locator.table(table)
+                if column is None
+                else self._locator.column(table, column)
+            )
+        return self._resolved[location.line]
+
+
 class SourceLocator:
     """Maps tables to the mapped class (or ``Table(...)`` call) that defines them.
 
@@ -39,6 +92,7 @@ class SourceLocator:
         self._files: dict[type, str | None] = {}
         self._attribute_keys: dict[type, dict[str, set[str]]] = {}
         self._calls: dict[str, list[tuple[str, ast.Call]]] | None = None
+        self._registries: set[int] = set()
         for module in models.modules:
             for value in list(vars(module).values()):
                 self._register(value)
@@ -46,18 +100,21 @@ class SourceLocator:
     def _register(self, value: Any) -> None:
         from sqlalchemy.orm import registry
 
-        registries = []
+        found = None
         if isinstance(value, registry):
-            registries.append(value)
+            found = value
         elif isinstance(value, type):
             found_registry = getattr(value, "registry", None)
             if isinstance(found_registry, registry):
-                registries.append(found_registry)
-        for found in registries:
-            for mapper in found.mappers:
-                table = mapper.local_table
-                if isinstance(table, Table):
-                    self._classes.setdefault(id(table), mapper.class_)
+                found = found_registry
+        # Every mapped class of a module points at the same registry: read its mappers once.
+        if found is None or id(found) in self._registries:
+            return
+        self._registries.add(id(found))
+        for mapper in found.mappers:
+            table = mapper.local_table
+            if isinstance(table, Table):
+                self._classes.setdefault(id(table), mapper.class_)
 
     def table(self, table: Table) -> Location | None:
         """The file and line of the class or ``Table(...)`` call that defines the table."""
@@ -154,27 +211,50 @@ class _FileIndex:
     """One parsed source file: its classes by qualified and plain name, its Table calls."""
 
     def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
         self.by_qualname: dict[str, ast.ClassDef] = {}
         self.by_name: dict[str, list[ast.ClassDef]] = {}
-        self.table_calls: list[ast.Call] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef):
-                self.by_name.setdefault(node.name, []).append(node)
-            elif isinstance(node, ast.Call) and _call_name(node) == "Table":
-                self.table_calls.append(node)
-        self._index_qualnames(tree, "")
+        self._table_calls: list[ast.Call] | None = None
+        self._index_classes(tree.body, "")
 
-    def _index_qualnames(self, node: ast.AST, prefix: str) -> None:
-        # The same qualified names as Python gives classes, in inspect's search order.
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                qualname = prefix + child.name
-                self.by_qualname.setdefault(qualname, child)
-                self._index_qualnames(child, qualname + ".")
-            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                self._index_qualnames(child, f"{prefix}{child.name}.<locals>.")
+    def _index_classes(self, statements: list[ast.stmt], prefix: str) -> None:
+        # Classes are statements: walking statement bodies finds them all without visiting
+        # every expression, under the qualified names Python gives them.
+        for statement in statements:
+            if isinstance(statement, ast.ClassDef):
+                qualname = prefix + statement.name
+                self.by_qualname.setdefault(qualname, statement)
+                self.by_name.setdefault(statement.name, []).append(statement)
+                self._index_classes(statement.body, qualname + ".")
+            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._index_classes(statement.body, f"{prefix}{statement.name}.<locals>.")
             else:
-                self._index_qualnames(child, prefix)
+                for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    nested = getattr(statement, name, None)
+                    if isinstance(nested, list):
+                        self._index_classes(_statements(nested), prefix)
+
+    @property
+    def table_calls(self) -> list[ast.Call]:
+        """Every ``Table(...)`` call in the file (found on first use: it walks every node)."""
+        if self._table_calls is None:
+            self._table_calls = [
+                node
+                for node in ast.walk(self.tree)
+                if isinstance(node, ast.Call) and _call_name(node) == "Table"
+            ]
+        return self._table_calls
+
+
+def _statements(nodes: list[Any]) -> list[ast.stmt]:
+    """The statements of a body, an except handler's body or a match case's body."""
+    statements: list[ast.stmt] = []
+    for node in nodes:
+        if isinstance(node, ast.ExceptHandler | ast.match_case):
+            statements.extend(node.body)
+        elif isinstance(node, ast.stmt):
+            statements.append(node)
+    return statements
 
 
 def _call_name(call: ast.Call) -> str | None:

@@ -110,21 +110,27 @@ def display_path(path: str) -> str:
         return str(path)
 
 
-def locate_alembic_config(option: str | None, cwd: Path | None = None) -> Path | None:
-    """The Alembic configuration to use: the option, else alembic.ini or a [tool.alembic]."""
+def locate_alembic_config(
+    option: str | None, cwd: Path | None = None, also_in: Path | None = None
+) -> Path | None:
+    """The Alembic configuration to use: the option, else alembic.ini or a [tool.alembic]
+    in the current directory, else in ``also_in`` (the schemadoctor configuration's folder)."""
     if option:
         path = Path(option)
         if not path.is_file():
             raise ConfigurationError(
-                f"The Alembic configuration {option!r} does not exist; check --alembic-config."
+                f"The Alembic configuration {option!r} does not exist; check --alembic-config "
+                "or alembic-config in the configuration."
             )
         return path
-    folder = cwd or Path.cwd()
-    if (folder / "alembic.ini").is_file():
-        return folder / "alembic.ini"
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file() and "[tool.alembic]" in pyproject.read_text(encoding="utf-8"):
-        return pyproject
+    for folder in (cwd or Path.cwd(), also_in):
+        if folder is None:
+            continue
+        if (folder / "alembic.ini").is_file():
+            return folder / "alembic.ini"
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.alembic]" in pyproject.read_text(encoding="utf-8"):
+            return pyproject
     return None
 
 

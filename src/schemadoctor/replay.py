@@ -174,6 +174,16 @@ class OperationRecorder:
         del self.shape.tables[(table.schema, table.name)]
         self._touch(table.schema, table.name, None)
         self._store(replace(table, name=new_table_name), None)
+        # The database points the foreign keys that referred to the table at its new name.
+        for key, other in list(self.shape.tables.items()):
+            keys = tuple(
+                replace(fk, referred_table=new_table_name)
+                if (fk.referred_schema, fk.referred_table) == (table.schema, old_table_name)
+                else fk
+                for fk in other.foreign_keys
+            )
+            if keys != other.foreign_keys:
+                self.shape.tables[key] = replace(other, foreign_keys=keys)
 
     # -- columns ----------------------------------------------------------------------------
 

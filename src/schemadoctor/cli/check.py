@@ -114,8 +114,10 @@ def check_command(
     )
     remember_passwords(db for db in dbs if isinstance(db, str))
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
-    # Without a path, alembic.ini is looked for beside the configuration file (or in cwd).
-    alembic_path = locate_alembic_config(alembic_config or config.alembic_config, config.root)
+    # Without a path, alembic.ini is looked for in cwd, then beside the configuration file.
+    alembic_path = locate_alembic_config(
+        alembic_config or config.alembic_config, also_in=config.root
+    )
 
     with progress_display() as progress:
         reports = check_databases(

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from schemadoctor.cli.options import database_options
+from schemadoctor.cli.options import config_option, database_options
 
 
 @click.command("explain")
@@ -33,6 +33,7 @@ from schemadoctor.cli.options import database_options
     show_default=True,
     help="Output format.",
 )
+@config_option
 def explain_command(
     error_text: str,
     model_targets: tuple[str, ...],
@@ -43,6 +44,7 @@ def explain_command(
     statement_timeout: float,
     alembic_config: str | None,
     format_name: str,
+    config_path: str | None,
 ) -> None:
     """Explain a database error the application logged: diagnosis, cause and fix ('-': stdin).
 
@@ -50,17 +52,26 @@ def explain_command(
     --models app.models:Base --db postgresql://localhost/app
     """
     from schemadoctor.api import as_database, as_models
-    from schemadoctor.connect import Timeouts, resolve_url
+    from schemadoctor.config import load_config
+    from schemadoctor.connect import Timeouts
     from schemadoctor.explain import explain_error
     from schemadoctor.migrations import locate_alembic_config
 
+    config = load_config(config_path)
     text = sys.stdin.read() if error_text == "-" else error_text
-    models = as_models(list(model_targets))
+    models = as_models(list(model_targets or config.models))
     timeouts = Timeouts(connect=connect_timeout, lock=lock_timeout, statement=statement_timeout)
-    database = as_database(resolve_url(db_url), timeouts)
+    database = as_database(config.resolve_url(db_url), timeouts)
+    alembic_path = locate_alembic_config(
+        alembic_config or config.alembic_config, also_in=config.root
+    )
 
     explanation = explain_error(
-        text, models, database, alembic_config=locate_alembic_config(alembic_config)
+        text,
+        models,
+        database,
+        alembic_config=alembic_path,
+        schemas=schemas or config.schemas,
     )
 
     if format_name == "json":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class TypeRelation(StrEnum):
@@ -189,8 +190,12 @@ def _integers(arguments: str | None) -> list[int]:
     return [int(part) for part in re.findall(r"-?\d+", arguments)]
 
 
+@lru_cache(maxsize=4096)
 def parse_type(dialect: str, text: str) -> TypeSignature:
-    """Parse DDL type text as ``dialect`` spells it into a signature."""
+    """Parse DDL type text as ``dialect`` spells it into a signature.
+
+    Cached: a large schema spells the same few dozen types tens of thousands of times.
+    """
     raw = " ".join(text.strip().split())
     lowered = raw.lower()
 

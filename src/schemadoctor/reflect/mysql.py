@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
+from schemadoctor.reflect.rows import plain_rows
 from schemadoctor.schema import ColumnShape, ForeignKeyShape, IndexShape, SchemaShape, TableShape
 
 _TableKey = tuple[str, str]
@@ -82,7 +83,7 @@ def _fetch(connection: Connection, sql: str, schemas: list[str], **parameters: A
     statement = statement.bindparams(
         *(bindparam(name, expanding=True) for name in ("schemas", *parameters))
     )
-    rows = connection.execute(statement, {"schemas": schemas, **parameters}).fetchall()
+    rows = plain_rows(connection.execute(statement, {"schemas": schemas, **parameters}))
     if single:
         return [(schemas[0], *row) for row in rows]
     return list(rows)

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT
 from sqlalchemy.engine import Connection
 
+from schemadoctor.reflect.rows import plain_rows
 from schemadoctor.schema import (
     ColumnShape,
     EnumShape,
@@ -158,7 +159,7 @@ def _read_columns(
 ) -> tuple[dict[_TableKey, list[ColumnShape]], dict[tuple[int, int], str]]:
     columns: dict[_TableKey, list[ColumnShape]] = {}
     attribute_names: dict[tuple[int, int], str] = {}
-    for row in connection.execute(_query(_COLUMNS_QUERY), parameters).fetchall():
+    for row in plain_rows(connection.execute(_query(_COLUMNS_QUERY), parameters)):
         schema, table, name, type_text, not_null, default, identity, generated = row[:8]
         enum_name, enum_schema, enum_labels, table_oid, attnum = row[8:13]
         table_columns = columns.setdefault((schema, table), [])
@@ -191,7 +192,7 @@ def _read_constraints(
     primary_keys: dict[_TableKey, tuple[str, ...]] = {}
     uniques: dict[_TableKey, list[UniqueShape]] = defaultdict(list)
     foreign_keys: dict[_TableKey, list[ForeignKeyShape]] = defaultdict(list)
-    for row in connection.execute(_query(_CONSTRAINTS_QUERY), parameters).fetchall():
+    for row in plain_rows(connection.execute(_query(_CONSTRAINTS_QUERY), parameters)):
         schema, table, name, kind, table_oid, attnums = row[:6]
         columns = tuple(names[(table_oid, attnum)] for attnum in attnums)
         key = (schema, table)
@@ -226,7 +227,7 @@ def _read_indexes(
     connection: Connection, parameters: dict[str, Any]
 ) -> dict[_TableKey, list[IndexShape]]:
     indexes: dict[_TableKey, list[IndexShape]] = defaultdict(list)
-    rows = connection.execute(_query(_INDEXES_QUERY), parameters).fetchall()
+    rows = plain_rows(connection.execute(_query(_INDEXES_QUERY), parameters))
     for schema, table, name, unique, elements, is_expression, options, where in rows:
         columns = tuple(
             None if expression else element

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from schemadoctor.reflect.rows import plain_rows
 from schemadoctor.schema import (
     ColumnShape,
     ForeignKeyShape,
@@ -72,6 +73,7 @@ class _Table:
     indexes: list[IndexShape] = field(default_factory=list)
     uniques: list[UniqueShape] = field(default_factory=list)
     foreign_keys: list[ForeignKeyShape] = field(default_factory=list)
+    constraint_names: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict)
 
 
 def reflect_schemas(
@@ -109,7 +111,7 @@ def _union(connection: Connection, template: str, schemas: list[str]) -> list[An
         for number, schema in enumerate(schemas)
     ]
     parameters = {f"schema_{number}": schema for number, schema in enumerate(schemas)}
-    return list(connection.execute(text(" UNION ALL ".join(branches)), parameters).fetchall())
+    return plain_rows(connection.execute(text(" UNION ALL ".join(branches)), parameters))
 
 
 def _read_statements(
@@ -183,12 +185,16 @@ def _read_indexes(
         if origin == "pk":
             continue
         if origin == "u":
-            names = _constraint_names(table.sql, "UNIQUE")
+            names = _constraint_names(table, "UNIQUE")
             key = tuple(column or "" for column in columns)
             table.uniques.append(UniqueShape(names.get(key), key))
             continue
-        statement = index_statements.get((schema, index_name), "")
-        elements, where = _index_elements(statement)
+        partial = bool(rows[0][6])
+        elements: list[str] = []
+        where = None
+        if partial or None in columns:
+            statement = index_statements.get((schema, index_name), "")
+            elements, where = _index_elements(statement)
         # Limitation: an expression is read back from the stored CREATE INDEX text; one that the
         # splitter cannot find reads "<expression>" — SQLite exposes no expression text otherwise.
         expressions = tuple(
@@ -204,7 +210,7 @@ def _read_indexes(
                 unique=unique,
                 expressions=expressions,
                 descending=descending if any(descending) else (),
-                where=where if rows[0][6] else None,
+                where=where if partial else None,
             )
         )
 
@@ -229,7 +235,7 @@ def _read_foreign_keys(
             referred_columns = (
                 tuple(name for _, name in sorted(referred.primary_key)) if referred else ()
             )
-        names = _constraint_names(table.sql, "FOREIGN KEY")
+        names = _constraint_names(table, "FOREIGN KEY")
         table.foreign_keys.append(
             ForeignKeyShape(
                 name=names.get((*columns, "->", referred_table.lower())),
@@ -304,8 +310,14 @@ def _split_top_level(sql: str) -> list[str]:
     return parts
 
 
-def _constraint_names(sql: str, kind: str) -> dict[tuple[str, ...], str]:
+def _constraint_names(table: _Table, kind: str) -> dict[tuple[str, ...], str]:
     """Names of the table's named UNIQUE / FOREIGN KEY constraints, keyed by their columns."""
+    if kind not in table.constraint_names:
+        table.constraint_names[kind] = _parse_constraint_names(table.sql, kind)
+    return table.constraint_names[kind]
+
+
+def _parse_constraint_names(sql: str, kind: str) -> dict[tuple[str, ...], str]:
     names: dict[tuple[str, ...], str] = {}
     for match in _NAMED_CONSTRAINT.finditer(sql):
         if " ".join(match.group("kind").upper().split()) != kind:
