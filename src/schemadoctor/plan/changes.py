@@ -114,6 +114,9 @@ def _bare_column(column: Column[Any]) -> Column[Any]:
     if column.computed is not None:
         computed = Computed(column.computed.sqltext, persisted=column.computed.persisted)
     arguments: list[Any] = [computed] if computed is not None else []
+    if column.identity is not None:
+        # Without its identity, a NOT NULL identity column makes inserts that omit it fail.
+        arguments.append(column.identity._copy())
     return Column(
         column.name,
         column.type,
