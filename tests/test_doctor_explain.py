@@ -149,3 +149,22 @@ def test_schema_qualified_missing_tables_keep_the_schema():
         ("mysql", "shop", "chat_messages"),
         ("sqlite", "main", "chat_messages"),
     ]
+
+
+def test_explain_reads_the_error_from_stdin(sqlite_url):
+    from click.testing import CliRunner
+
+    from schemadoctor.cli import main
+
+    build_one_behind(sqlite_url)
+    logged = "sqlite3.OperationalError: no such column: conversations.workflow_config\n"
+
+    result = CliRunner().invoke(
+        main,
+        ["explain", "-", "--models", MODELS, "--db", sqlite_url, "--alembic-config", ALEMBIC_INI],
+        input=logged,
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 1, result.stderr
+    assert "fix:        alembic upgrade head" in result.stdout

@@ -146,3 +146,19 @@ def test_alembic_config_from_the_schemadoctor_configuration(
     assert "cause: fixed by a pending migration" in check.stdout
     assert explain.exit_code == 1, explain.stderr
     assert "fix:        alembic upgrade head" in explain.stdout
+
+
+def test_two_behind_lists_the_pending_revisions_oldest_first(db_url, run_cli):
+    upgrade(db_url, "3c1d2b7f9a10")
+
+    _, report = _report(run_cli, db_url, "--alembic-config", ALEMBIC_INI)
+
+    pending = report["migrations"]["pending"]
+    assert [(p["revision"], p["message"]) for p in pending] == [
+        (ONE_BEHIND, "create conversations and messages"),
+        (HEAD, "add workflow_config column to conversations"),
+    ]
+    causes = {(f["kind"], f["table"]): f["cause_detail"] for f in report["findings"]}
+    assert sorted(causes) == [("missing_table", "conversations"), ("missing_table", "messages")]
+    for detail in causes.values():
+        assert detail.startswith(f"revision {ONE_BEHIND} (create conversations and messages)")

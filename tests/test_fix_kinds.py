@@ -190,6 +190,7 @@ def test_destructive_drift_needs_the_flag(db_url, tmp_path, run_cli, writable_en
     assert set(kinds(drift)) == expected_kinds, drift.stdout
     assert refused.exit_code == 3, refused.stderr
     assert "--allow-destructive" in refused.stderr
+    assert "hazard: deletes the table and its 2 rows" in refused.stderr
     assert kinds(untouched) == kinds(drift)
     assert kept == [(1,), (2,)]
     assert allowed.exit_code == 0, allowed.stderr + allowed.stdout

@@ -73,6 +73,9 @@ def diagnose(
     options: CompareOptions,
 ) -> list[Finding]:
     """The findings, each with its cause; ``db_shape`` must be the diagnosed schema only."""
+    if not findings:
+        # Nothing to explain: the migrations' code is not run at all.
+        return []
     pending: Replay | None = None
     fixed: set[FindingKey] = set()
     if state.pending and state.status is not MigrationStatus.UNKNOWN_REVISION:
@@ -82,6 +85,9 @@ def diagnose(
         remaining = compare_schemas(model_shape, pending.shape, options)
         fixed = {finding_key(f) for f in findings} - {finding_key(f) for f in remaining}
 
+    # Limitation: a migration that inspects the database through op.get_bind() sees the live
+    # database in this replay too, not the empty one it starts from — only a scratch copy of
+    # the database would lift that.
     every = tuple(scripts.describe(script) for script in scripts.revisions)
     head = replay_revisions(scripts, every, copy_shape(db_shape, empty=True), dialect, connection)
     model_vs_head = {finding_key(f) for f in compare_schemas(model_shape, head.shape, options)}
@@ -163,7 +169,8 @@ def _replay_doubt(finding: Finding, replay: Replay, what: str) -> str | None:
 
 
 def _responsible(finding: Finding, replay: Replay) -> Revision:
-    """The last pending revision that touched the finding's object, else its table."""
+    """The pending revision that fixes the finding: for something the database lacks, the
+    first one that touched it (created it), else the last one; its object before its table."""
     subject = finding.column or finding.name
     on_table = [
         touch
@@ -173,7 +180,8 @@ def _responsible(finding: Finding, replay: Replay) -> Revision:
     exact = [touch for touch in on_table if subject is not None and touch.subject == subject]
     chosen = exact or on_table
     if chosen:
-        return chosen[-1].revision
+        creates = finding.kind.value.startswith("missing_")
+        return chosen[0].revision if creates else chosen[-1].revision
     return replay.replayed[-1] if replay.replayed else replay.failed_at or _nothing()
 
 

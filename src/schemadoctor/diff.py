@@ -153,6 +153,8 @@ def _shape(
         )
     if shape.default_schema != default_schema:
         # Two MySQL databases (staging, production) differ by name: compare them as one schema.
+        # Limitation: only the default schema is matched up; other schemas must be named alike
+        # on both sides — a --schema-map SOURCE=TARGET option would lift it.
         shape = rename_schema(shape, shape.default_schema, default_schema)
     return shape
 

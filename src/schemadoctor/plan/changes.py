@@ -65,6 +65,9 @@ def _missing_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
         yield _skip(finding, "the models' table could not be found to create it")
         return
     yield from plan_missing_enum_types(context, key, table)
+    # Limitation: foreign keys go inline in CREATE TABLE, so two new tables that refer to each
+    # other (a cycle) fail on PostgreSQL and MySQL — planning such keys as ALTER TABLE ADD
+    # CONSTRAINT after both tables would lift it.
     operations: list[Any] = [_create_table(table)]
     operations += [ops.CreateIndexOp.from_index(index) for index in _sorted_indexes(table)]
     # The SQL comes from SQLAlchemy's own CREATE TABLE, exactly as create_all would emit it
@@ -115,7 +118,6 @@ def _bare_column(column: Column[Any]) -> Column[Any]:
         computed = Computed(column.computed.sqltext, persisted=column.computed.persisted)
     arguments: list[Any] = [computed] if computed is not None else []
     if column.identity is not None:
-        # Without its identity, a NOT NULL identity column makes inserts that omit it fail.
         arguments.append(column.identity._copy())
     return Column(
         column.name,
@@ -176,7 +178,6 @@ def _extra_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
     if db_table is None:
         yield _skip(finding, "the table could not be read to drop it")
         return
-    rows = hazards.count_rows(context.connection, context.clause(key))
     operation = ops.DropTableOp.from_table(db_table)
     yield Change(
         summary=f"drop table {finding.table}",
@@ -186,8 +187,18 @@ def _extra_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
         operations=[operation],
         reverse=[operation.reverse()],
         destructive=True,
-        hazards=[f"deletes the table and its {_rows(rows)}"],
+        hazards=[f"deletes the table and its {_table_rows(context, key)}"],
     )
+
+
+def _table_rows(context: PlanContext, key: TableKey) -> str:
+    """The table's row count; PostgreSQL's estimate when the table is too big to count cheaply."""
+    if _family(context) == "postgresql":
+        qualified = context.render_dialect.identifier_preparer.format_table(context.clause(key))
+        estimate = hazards.estimated_rows(context.connection, qualified)
+        if estimate is not None and estimate >= hazards.BIG_TABLE_ROWS:
+            return f"about {estimate} rows"
+    return _rows(hazards.count_rows(context.connection, context.clause(key)))
 
 
 def _rows(count: int | None) -> str:
@@ -276,7 +287,9 @@ def _type_mismatch(context: PlanContext, finding: Finding) -> Iterator[Change]:
         too_long = hazards.count_longer(
             context.connection, context.clause(key, [model_column.name]), model_column.name, length
         )
-        if too_long:
+        if too_long is None:
+            change.hazards.append("fails if values are too long (they could not be counted)")
+        elif too_long:
             change.skip_reason = (
                 f"it would fail: {_rows(too_long)} {_verb(too_long, 'hold')} values longer "
                 f"than {length} characters in {finding.column}; shorten them first"
@@ -441,7 +454,9 @@ def _index_hazards(
         duplicates = hazards.count_duplicates(
             context.connection, context.clause(key, columns), columns
         )
-        if duplicates:
+        if duplicates is None:
+            change.hazards.append("fails if the values repeat (duplicates could not be counted)")
+        elif duplicates:
             change.skip_reason = (
                 f"it would fail: {duplicates} value(s) of ({', '.join(columns)}) occur more than "
                 "once; remove the duplicates first"
@@ -597,7 +612,9 @@ def _orphans(
             context.clause(referred_key, referred_columns),
             referred_columns,
         )
-    if orphans:
+    if orphans is None:
+        change.hazards.append("fails if rows refer to nothing (orphans could not be counted)")
+    elif orphans:
         change.skip_reason = (
             f"it would fail: {_rows(orphans)} {_verb(orphans, 'refer')} to no row of "
             f"{referred.name}; delete or fix them first"

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Enum, MetaData, Table
+from sqlalchemy import Enum, MetaData, Table, inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect
@@ -40,11 +40,21 @@ class PlanContext:
     options: PlanOptions
     model_tables: dict[TableKey, Table] = field(default_factory=dict)
     model_enums: dict[TableKey, tuple[str, ...]] = field(default_factory=dict)
+    model_domains: dict[TableKey, Any] = field(default_factory=dict)
     created_enums: set[TableKey] = field(default_factory=set)
     _db_metadata: MetaData = field(default_factory=MetaData)
     _db_tables: dict[TableKey, Table | None] = field(default_factory=dict)
 
     _render_dialect: Dialect | None = None
+    _db_domains: set[TableKey] | None = None
+
+    def domain_exists(self, key: TableKey) -> bool:
+        """Whether the PostgreSQL domain exists (read once, for every schema)."""
+        if self._db_domains is None:
+            with guarded(self.connection):
+                domains = inspect(self.connection).get_domains(schema="*")  # type: ignore[attr-defined]
+            self._db_domains = {(d["schema"], d["name"]) for d in domains}
+        return key in self._db_domains
 
     @property
     def render_dialect(self) -> Dialect:
@@ -131,6 +141,16 @@ def _own_enum_types(context: PlanContext, home: str | None, model: Table, copy: 
             column.type = array
         elif isinstance(model_type, Enum):
             column.type = _planned_enum(context, home, model_type)
+        elif isinstance(model_type, postgresql.DOMAIN):
+            column.type = _planned_domain(context, home, model_type)
+
+
+def _planned_domain(context: PlanContext, home: str | None, domain: Any) -> Any:
+    schema = domain.schema or home
+    context.model_domains[(schema, str(domain.name))] = domain
+    planned = copy_module.copy(domain)
+    planned.create_type = False
+    return planned
 
 
 def _planned_enum(context: PlanContext, home: str | None, enum: Enum) -> Any:

@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 from sqlalchemy import String, literal
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql.named_types import CreateEnumType, DropEnumType
+from sqlalchemy.dialects.postgresql.named_types import (
+    CreateDomainType,
+    CreateEnumType,
+    DropDomainType,
+    DropEnumType,
+)
 from sqlalchemy.schema import Table
 
 from schemadoctor.findings import Finding
@@ -40,6 +45,9 @@ def plan_missing_enum_types(
     for column in table.columns:
         if only is not None and column.name != only:
             continue
+        if isinstance(column.type, postgresql.DOMAIN):
+            yield from _missing_domain(context, column.type)
+            continue
         enum = getattr(column.type, "item_type", column.type)
         if not isinstance(enum, postgresql.ENUM) or not enum.name:
             continue
@@ -49,6 +57,23 @@ def plan_missing_enum_types(
             continue
         if key in context.model_enums:
             yield _create_type(context, key, None)
+
+
+def _missing_domain(context: PlanContext, planned: postgresql.DOMAIN) -> Iterator[Change]:
+    """CREATE DOMAIN for a domain type the models use that the database lacks."""
+    key = (planned.schema or context.default_schema, str(planned.name))
+    domain = context.model_domains.get(key)
+    if domain is None or key in context.created_enums or context.domain_exists(key):
+        return
+    context.created_enums.add(key)
+    dialect = context.render_dialect
+    yield Change(
+        summary=f"create domain {key[1]}",
+        phase=Phase.TYPES,
+        table=None,
+        sql=[str(CreateDomainType(domain).compile(dialect=dialect))],
+        reverse_sql=[str(DropDomainType(domain).compile(dialect=dialect))],
+    )
 
 
 def _quote_literal(context: PlanContext, value: str) -> str:

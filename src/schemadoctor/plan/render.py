@@ -91,7 +91,9 @@ def render_sql(plan: Plan) -> str:
         lines += ["", "COMMIT;"]
     if plan.skipped:
         lines += ["", _comment("Skipped:")]
-        lines += [_comment(f"{c.summary}: {c.skip_reason}") for c in plan.skipped]
+        for change in plan.skipped:
+            lines.append(_comment(f"{change.summary}: {change.skip_reason}"))
+            lines += [_comment(f"  hazard: {hazard}") for hazard in change.hazards]
     return "\n".join(lines) + "\n"
 
 
@@ -160,6 +162,8 @@ def render_alembic(plan: Plan, revision: str, down_revision: str | None, message
     )
 
 
+# Limitation: a model's own column types (TypeDecorator subclasses) are written with their
+# module prefix but not imported — passing render_python_code's collected imports would lift it.
 _TEMPLATE = '''"""{message}
 
 Revision ID: {revision}

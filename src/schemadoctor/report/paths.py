@@ -43,7 +43,9 @@ def anchor(finding: Finding, report: Report) -> Location | None:
         return finding.location
     if report.models_path:
         return Location(report.models_path, 1)
-    return None
+    # A MetaData given to the API has no module: use the file another finding points at.
+    located = next((f.location for f in report.findings if f.location), None)
+    return Location(located.path, 1) if located else None
 
 
 def subject(finding: Finding) -> str:
