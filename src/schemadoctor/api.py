@@ -8,7 +8,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -184,14 +184,19 @@ def compare_models(
     explicit: Sequence[str],
     options: CompareOptions,
     progress: Progress | None = None,
+    description: ModelDescription | Future[ModelDescription] | None = None,
 ) -> list[Finding]:
     """Compare the models with every target schema; explicitly placed tables only once.
 
     The models are described once and the description is moved into each target schema, so
-    checking a thousand tenant schemas costs one description, not a thousand.
+    checking a thousand tenant schemas costs one description, not a thousand. ``description``
+    is one made (or being made) already by ``describe_for_targets``.
     """
-    locator = DeferredLocator(models)
-    template = describe_models(models, dialect, _TARGET, locator)  # type: ignore[arg-type]
+    if isinstance(description, Future):
+        description = description.result()
+    if description is None:
+        description = describe_for_targets(models, dialect)  # type: ignore[arg-type]
+    template, locator = description.shape, description.locator
     db_tables = group_by_schema(db_shape.tables)
     db_enums = group_by_schema(db_shape.enums)
     warnings = [w.replace(_TARGET, targets[0]) for w in template.warnings] if targets else []
@@ -219,6 +224,21 @@ def compare_models(
 
 # The schema the models are described in once; every target schema then takes its place.
 _TARGET = "\x00target"
+
+
+@dataclass
+class ModelDescription:
+    """The models described in the placeholder schema, and the locator of their lines."""
+
+    shape: SchemaShape
+    locator: DeferredLocator
+
+
+def describe_for_targets(models: LoadedModels, dialect: Dialect) -> ModelDescription:
+    """Describe the models once, in a placeholder schema that ``retarget`` replaces."""
+    locator = DeferredLocator(models)
+    return ModelDescription(describe_models(models, dialect, _TARGET, locator), locator)
+
 
 _Shape = TypeVar("_Shape")
 
@@ -346,6 +366,7 @@ def check(
             db_side.explicit,
             options,
             progress,
+            db_side.description,
         )
         live = LiveExamination(None, None)
         if isinstance(db, Database) and (scripts is not None or probe):
@@ -424,6 +445,8 @@ class DbSide:
     explicit: list[str]
     dialect: Dialect
     label: str
+    # The models' description, made while the catalog queries ran (live databases only).
+    description: Future[ModelDescription] | None = None
 
 
 def read_db_side(
@@ -439,8 +462,12 @@ def read_db_side(
     if isinstance(db, Snapshot):
         return snapshot_side(db, models, schemas)
     database = as_database(db, timeouts, pool_size=max(5, jobs + 1))
+    describer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
     try:
         with database.connect() as connection:
+            # Describe the models while the server answers the catalog queries: the drivers
+            # let go of the interpreter while they wait, so the two overlap.
+            description = describer.submit(describe_for_targets, models, connection.dialect)
             db_shape, targets, explicit = reflect_for_models(
                 connection, models, schemas, database=database, jobs=jobs, progress=progress
             )
@@ -450,10 +477,11 @@ def read_db_side(
     except SQLAlchemyError as error:
         raise describe_database_error(error, database.url, "Reading the database schema") from error
     finally:
+        describer.shutdown(wait=False)
         # An engine opened here from a URL is closed here: no idle session stays on the server.
         if isinstance(db, str):
             database.dispose()
-    return DbSide(db_shape, targets, explicit, dialect, database.masked_url)
+    return DbSide(db_shape, targets, explicit, dialect, database.masked_url, description)
 
 
 def snapshot_side(snapshot: Snapshot, models: LoadedModels, schemas: Sequence[str]) -> DbSide:

@@ -65,6 +65,9 @@ def _missing_table(context: PlanContext, finding: Finding) -> Iterator[Change]:
         yield _skip(finding, "the models' table could not be found to create it")
         return
     yield from plan_missing_enum_types(context, key, table)
+    # Limitation: foreign keys go inline in CREATE TABLE, so two new tables that refer to each
+    # other (a cycle) fail on PostgreSQL and MySQL — planning such keys as ALTER TABLE ADD
+    # CONSTRAINT after both tables would lift it.
     operations: list[Any] = [_create_table(table)]
     operations += [ops.CreateIndexOp.from_index(index) for index in _sorted_indexes(table)]
     # The SQL comes from SQLAlchemy's own CREATE TABLE, exactly as create_all would emit it
@@ -284,7 +287,9 @@ def _type_mismatch(context: PlanContext, finding: Finding) -> Iterator[Change]:
         too_long = hazards.count_longer(
             context.connection, context.clause(key, [model_column.name]), model_column.name, length
         )
-        if too_long:
+        if too_long is None:
+            change.hazards.append("fails if values are too long (they could not be counted)")
+        elif too_long:
             change.skip_reason = (
                 f"it would fail: {_rows(too_long)} {_verb(too_long, 'hold')} values longer "
                 f"than {length} characters in {finding.column}; shorten them first"
@@ -449,7 +454,9 @@ def _index_hazards(
         duplicates = hazards.count_duplicates(
             context.connection, context.clause(key, columns), columns
         )
-        if duplicates:
+        if duplicates is None:
+            change.hazards.append("fails if the values repeat (duplicates could not be counted)")
+        elif duplicates:
             change.skip_reason = (
                 f"it would fail: {duplicates} value(s) of ({', '.join(columns)}) occur more than "
                 "once; remove the duplicates first"
@@ -605,7 +612,9 @@ def _orphans(
             context.clause(referred_key, referred_columns),
             referred_columns,
         )
-    if orphans:
+    if orphans is None:
+        change.hazards.append("fails if rows refer to nothing (orphans could not be counted)")
+    elif orphans:
         change.skip_reason = (
             f"it would fail: {_rows(orphans)} {_verb(orphans, 'refer')} to no row of "
             f"{referred.name}; delete or fix them first"

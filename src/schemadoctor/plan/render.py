@@ -162,6 +162,8 @@ def render_alembic(plan: Plan, revision: str, down_revision: str | None, message
     )
 
 
+# Limitation: a model's own column types (TypeDecorator subclasses) are written with their
+# module prefix but not imported — passing render_python_code's collected imports would lift it.
 _TEMPLATE = '''"""{message}
 
 Revision ID: {revision}
