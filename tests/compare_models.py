@@ -273,17 +273,6 @@ def _postgresql_tables(metadata: sa.MetaData) -> None:
         sa.Column("stepped", sa.Integer, sa.Identity(start=10, increment=5)),
         sa.Column("sequenced", sa.BigInteger, server_default=sa.text("nextval('my_sequence')")),
     )
-    positive = postgresql.DOMAIN(
-        "positive", sa.Integer, default=sa.text("1"), not_null=True, check="VALUE > 0"
-    )
-    sa.Table(
-        "domains",
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("quantity", positive),
-        sa.Column("quantity_five", positive, server_default=sa.text("5")),
-        sa.Column("mail", postgresql.DOMAIN("mail", sa.String(200), check="VALUE LIKE '%@%'")),
-    )
     sa.Table("serial_big", metadata, sa.Column("id", sa.BigInteger, primary_key=True))
     sa.Table("serial_small", metadata, sa.Column("id", sa.SmallInteger, primary_key=True))
     sa.Table(
@@ -383,6 +372,23 @@ def roundtrip_metadata(dialect: str) -> sa.MetaData:
     _key_tables(metadata, dialect)
     {"postgresql": _postgresql_tables, "mysql": _mysql_tables, "sqlite": _sqlite_tables}[dialect](
         metadata
+    )
+    return metadata
+
+
+def domain_metadata() -> sa.MetaData:
+    """PostgreSQL DOMAIN columns: NOT NULL, default and check come from the domain."""
+    metadata = sa.MetaData()
+    positive = postgresql.DOMAIN(
+        "positive", sa.Integer, default=sa.text("1"), not_null=True, check="VALUE > 0"
+    )
+    sa.Table(
+        "domains",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("quantity", positive),
+        sa.Column("quantity_five", positive, server_default=sa.text("5")),
+        sa.Column("mail", postgresql.DOMAIN("mail", sa.String(200), check="VALUE LIKE '%@%'")),
     )
     return metadata
 

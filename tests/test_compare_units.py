@@ -91,7 +91,10 @@ def test_type_relations(dialect, model, db, relation):
         ("mysql", "INTEGER", "int(10) unsigned", True),
         ("postgresql", "JSONB", "json", True),
         ("sqlite", "DATETIME", "TEXT", True),
-        ("mysql", "DATETIME", "timestamp", False),
+        ("mysql", "DATETIME", "timestamp", True),
+        ("mysql", "VARCHAR(20)", "char(20)", True),
+        ("mysql", "DATETIME(6)", "timestamp", False),
+        ("postgresql", "VARCHAR(20)", "character(20)", False),
         ("postgresql", "TIMESTAMP", "timestamptz", False),
     ],
 )

@@ -29,9 +29,8 @@ from schemadoctor.reflect import postgresql as postgresql_reader
 from schemadoctor.reflect import sqlite as sqlite_reader
 from schemadoctor.schema import SchemaShape
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "ddl"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/ddl")
+# A copy of the shared corpus DDL lives in tests/data/corpus, so that a fresh clone runs these.
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 Fact = tuple[Any, ...]
 READERS: dict[str, Callable[..., SchemaShape]] = {

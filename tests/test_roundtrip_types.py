@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from compare_models import POSTGRESQL_SETUP, roundtrip_metadata
+from compare_models import POSTGRESQL_SETUP, domain_metadata, roundtrip_metadata
 from schemadoctor import check
 
 MODELS = Path(__file__).resolve().parent / "compare_models.py"
@@ -78,3 +78,14 @@ def test_round_trip_exits_zero_at_every_threshold(sqlite_url, writable_engine, r
     )
 
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_postgresql_domains_round_trip(postgresql_url, writable_engine):
+    engine = writable_engine(postgresql_url)
+    domain_metadata().create_all(engine)
+    engine.dispose()
+
+    report = check(domain_metadata(), postgresql_url, fail_on="info")
+
+    assert report.findings == []
+    assert report.exit_code == 0

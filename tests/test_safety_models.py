@@ -71,6 +71,7 @@ def test_models_that_print_keep_stdout_clean(sqlite_url, writable_engine, tmp_pa
         ("import sys; sys.exit(0)", "sys.exit(0)"),
         ("import no_such_module_for_safety", "no_such_module_for_safety"),
         ("1 / 0", "ZeroDivisionError"),
+        ("raise KeyboardInterrupt", "interrupted"),
     ],
 )
 def test_models_that_fail_to_import_fail_in_one_sentence(sqlite_url, tmp_path, prelude, sentence):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -39,6 +40,7 @@ LIMITS = {"postgresql": 63, "mysql": 64, "sqlite": 64}
 EXAMPLES = {"postgresql": 12, "mysql": 12, "sqlite": 25}
 NAMES_PER_EXAMPLE = 6
 passed_names: dict[str, int] = {}
+RUN_TOKEN = f"sd{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,16 @@ def _kinds(report) -> list[tuple[str, str | None, str | None]]:
     return [(f.kind.value, f.table, f.column) for f in report.findings]
 
 
+def _schema_for(name: str, dialect: str) -> str | None:
+    """The schema to create: none on SQLite; on MariaDB a database, whose name is global to
+    the server, so it starts with this run's own token (another run may use the same names)."""
+    if dialect == "sqlite":
+        return None
+    if dialect == "mysql":
+        return (RUN_TOKEN + name)[: LIMITS[dialect]].rstrip(" ")
+    return name
+
+
 def _shown(quoted: str, engine: Engine) -> str:
     if engine.dialect.paramstyle in ("format", "pyformat"):
         return quoted.replace("%%", "%")
@@ -137,7 +149,7 @@ def _shown(quoted: str, engine: Engine) -> str:
 
 
 def _round_trip(url: str, engine: Engine, names: Names, dialect: str) -> None:
-    schema = None if dialect == "sqlite" else names.schema
+    schema = _schema_for(names.schema, dialect)
     metadata, parent = _models(names, schema)
     database = open_database(url)
     preparer = engine.dialect.identifier_preparer

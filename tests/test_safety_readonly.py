@@ -1,8 +1,9 @@
 """Read-only checks: a role that may only read can check, and a check writes nothing.
 
 PostgreSQL and MariaDB: a login that may only read (created here, dropped after) runs the real
-CLI; row counts, table contents and the servers' write counters are the same before and after,
-and the check's transaction refuses a write. SQLite: the file's bytes and modification time
+CLI's reading commands (check, check --probe, snapshot, explain); row counts, table contents
+and the servers' write counters are the same before and after, and the check's transaction
+refuses a write. SQLite: the file's bytes and modification time
 do not change and the connection refuses a write.
 """
 
@@ -33,6 +34,25 @@ def _check_as(url: str):
     findings = json.loads(outcome.stdout)["findings"]
     assert [(f["kind"], f["table"], f["column"]) for f in findings] == EXPECTED
     return outcome
+
+
+def _every_reading_command_as(url: str) -> None:
+    """check, check --probe, snapshot and explain: each does its job with read access only."""
+    _check_as(url)
+    probed = run_cli_process(
+        "check", "--probe", "--models", CHAT_MODELS, "--db", url, "--format", "json"
+    )
+    assert probed.exit_code == 1, probed.stderr
+    assert [f["kind"] for f in json.loads(probed.stdout)["findings"]] == ["missing_column"]
+    snapshot = run_cli_process("snapshot", "--db", url)
+    assert snapshot.exit_code == 0, snapshot.stderr
+    assert "conversations" in snapshot.stdout
+    explained = run_cli_process(
+        "explain", "column conversations.workflow_config does not exist",
+        "--models", CHAT_MODELS, "--db", url,
+    )  # fmt: skip
+    assert explained.exit_code in (0, 1), explained.stderr
+    assert "workflow_config" in explained.stdout
 
 
 # PostgreSQL
@@ -90,7 +110,7 @@ def test_postgresql_role_that_may_only_read_can_check_and_nothing_is_written(pos
     before = _postgresql_state(postgresql_url)
 
     try:
-        _check_as(reader_url)
+        _every_reading_command_as(reader_url)
         _wait_until_gone(postgresql_url, role)
         after = _postgresql_state(postgresql_url)
     finally:
@@ -105,7 +125,7 @@ def test_postgresql_role_that_may_only_read_can_check_and_nothing_is_written(pos
 
 
 @pytest.mark.postgresql
-def test_postgresql_check_issues_no_ddl_even_as_superuser(postgresql_url):
+def test_postgresql_reading_commands_issue_no_ddl_even_as_superuser(postgresql_url):
     build_chat(postgresql_url)
     with admin_engine(postgresql_url).connect() as admin:
         # Any DDL the check sent (a temporary table, say) would leave a row here.
@@ -119,7 +139,7 @@ def test_postgresql_check_issues_no_ddl_even_as_superuser(postgresql_url):
             "CREATE EVENT TRIGGER record_ddl ON ddl_command_start EXECUTE FUNCTION audit.record()"
         )
 
-    _check_as(postgresql_url)
+    _every_reading_command_as(postgresql_url)
 
     with admin_engine(postgresql_url).connect() as admin:
         recorded = admin.exec_driver_sql("SELECT tag FROM audit.ddl").all()
@@ -177,7 +197,7 @@ def test_mysql_user_that_may_only_select_can_check_and_nothing_is_written(mysql_
     before = _mysql_state(mysql_url)
 
     try:
-        _check_as(reader_url)
+        _every_reading_command_as(reader_url)
         after = _mysql_state(mysql_url)
     finally:
         with admin_engine(mysql_url).connect() as admin:
@@ -220,7 +240,7 @@ def test_sqlite_check_leaves_the_file_untouched(sqlite_url, journal_mode):
     os.utime(path, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
     before = _file_state(path)
 
-    _check_as(sqlite_url)
+    _every_reading_command_as(sqlite_url)
 
     assert _file_state(path) == before
     # In WAL mode SQLite itself creates the side files for any reader; the log stays empty.

@@ -184,6 +184,22 @@ MALFORMED = [
     f"postgresql:/app:{ENCODED}@127.0.0.1/app",
     ENCODED,
 ]
+
+
+@pytest.mark.postgresql
+def test_no_password_given_as_a_query_parameter(postgresql_url):
+    build_chat(postgresql_url)
+    url = f"{postgresql_url}?password={ENCODED}&application_name=safety"
+
+    outcome = run_cli_process(
+        "-vv", "check", "--models", CHAT_MODELS, "--db", url, "--format", "json"
+    )
+
+    assert outcome.exit_code == 1, outcome.stderr
+    assert "application_name=safety" in outcome.stdout
+    _assert_no_secret(outcome.stdout, outcome.stderr)
+
+
 DRIVER_REJECTS = [
     (f"postgresql://app:{ENCODED}@127.0.0.1:5432/app?sslmode=bogus", "sslmode"),
     (f"postgresql://app:{ENCODED}@127.0.0.1:5432/app?bogus_option=1", "bogus_option"),

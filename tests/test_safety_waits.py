@@ -17,7 +17,9 @@ What blocks the catalog reads, measured on the servers here:
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import text
@@ -139,6 +141,29 @@ def test_postgresql_backend_killed_mid_reflection(postgresql_url, function, sent
     assert sentence in stderr, stderr
     assert stdout == ""
     assert "Traceback" not in stderr
+
+
+@pytest.mark.postgresql
+def test_postgresql_interrupted_check_exits_2_and_leaves_no_session(postgresql_url):
+    build_chat(postgresql_url)
+    name = database_name(postgresql_url)
+
+    with session_holding(postgresql_url, "LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE"):
+        # Limitation: psycopg2 holds Ctrl-C until the blocked query returns, so the interrupt
+        # lands at the lock timeout — an interruptible wait loop in the driver would lift it.
+        process = start_cli_process(
+            "check", "--models", CHAT_MODELS, "--db", postgresql_url, "--lock-timeout", "3"
+        )
+        wait_for(lambda: _postgresql_waiting_backend(postgresql_url, name))
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=HARD_LIMIT)
+        # Exit 1 would read as "drift found" to a CI gate.
+        assert process.returncode == 2, stderr
+        assert time.monotonic() - started < BOUND
+        assert "interrupted" in stderr
+        assert "Traceback" not in stderr
+        wait_for(lambda: _postgresql_waiting_backend(postgresql_url, name) is None)
 
 
 # MariaDB / MySQL

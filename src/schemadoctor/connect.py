@@ -62,7 +62,9 @@ def resolve_url(option: str | None, environ: Mapping[str, str] | None = None) ->
 # Greedy up to the last @ of the word: an unencoded password may itself hold @ and :.
 _PASSWORD_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):(?P<password>[^\s'\"]*)@")
 # libpq-style key=value connection strings, as some drivers repeat them in errors.
-_PASSWORD_SETTING = re.compile(r"(?P<key>\b(?:password|passwd|pwd)\s*=\s*)(?:'[^']*'|[^\s;]+)")
+_PASSWORD_SETTING = re.compile(
+    r"(?P<key>\b(?:password|passwd|pwd)\s*=\s*)(?:'[^']*'|[^\s;&'\"]+)", re.IGNORECASE
+)
 # Every password parse_url has seen in this process: masked wherever it shows up.
 _KNOWN_PASSWORDS: set[str] = set()
 
@@ -74,7 +76,9 @@ def mask_text(text: str, url: URL | None = None) -> str:
     passwords = set(_KNOWN_PASSWORDS)
     if url is not None and url.password:
         passwords.add(str(url.password))
-    for password in sorted(passwords, key=len, reverse=True):
+    # Limitation: a password under 4 characters is masked only where it sits in a URL, since
+    # replacing it everywhere would garble the text — a longer password lifts it.
+    for password in sorted((p for p in passwords if len(p) >= 4), key=len, reverse=True):
         for variant in {
             password,
             urllib.parse.quote(password, safe=""),
@@ -93,8 +97,9 @@ def mask_url(url: URL | str) -> str:
             parsed = make_url(url)
         except (ArgumentError, ValueError):
             return mask_text(url)
-        return parsed.render_as_string(hide_password=True)
-    return url.render_as_string(hide_password=True)
+        url = parsed
+    # mask_text also hides a password given as a query parameter (?password=...).
+    return mask_text(url.render_as_string(hide_password=True), url)
 
 
 def _shown_malformed(text: str) -> str:
@@ -122,8 +127,9 @@ def parse_url(text: str) -> URL:
             "postgresql://user@host:5432/dbname (a password goes after the user and a colon, "
             "percent-encoded: @ as %40), mysql://user@host/dbname or sqlite:///path.db."
         ) from None
-    if url.password:
-        _KNOWN_PASSWORDS.add(str(url.password))
+    for password in (url.password, url.query.get("password")):
+        if password and isinstance(password, str):
+            _KNOWN_PASSWORDS.add(password)
     return _sync_driver(url)
 
 

@@ -73,6 +73,10 @@ class DoctorGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except KeyboardInterrupt:
+            # click would print "Aborted!" and exit 1, which a CI gate reads as drift found.
+            click.echo("error: interrupted before the command finished; run it again.", err=True)
+            ctx.exit(2)
         except Exception as error:  # noqa: BLE001 - the one place that turns errors into exits
             _fail(ctx, error)
 

@@ -116,9 +116,11 @@ def _compare_column(
         finding = _compare_nullability(table, model, db)
         if finding is not None:
             yield finding
-    # A changed primary key is reported as such; its numbering follows from it.
+    # A changed primary key is reported as such; its numbering follows from it. A nullable
+    # column left out of an insert just stays NULL.
     same_key = set(table.primary_key) == set(db_primary_key)
-    if model.autoincrement and same_key and not (db.autoincrement or db.computed or db.default):
+    numbered = db.autoincrement or db.computed or db.default or db.nullable
+    if model.autoincrement and same_key and not numbered:
         yield _unnumbered(table, model, db)
     compares_default = not (model.autoincrement or model.computed or _sequence_backed(model, db))
     if model.default is not None and compares_default:

@@ -380,12 +380,22 @@ def is_harmless(dialect: str, model: TypeSignature, db: TypeSignature) -> bool:
     if dialect == "sqlite" and model.family != db.family:
         # SQLite keeps dates, times, JSON and UUIDs as text: the declared name is only a label.
         return True
+    if dialect == "mysql" and model.family == db.family and _mysql_alike(model, db):
+        return True
     same_but_sign = (
         model.family == db.family
         and model.unsigned != db.unsigned
         and (model.size, model.precision, model.scale) == (db.size, db.precision, db.scale)
     )
     return same_but_sign
+
+
+def _mysql_alike(model: TypeSignature, db: TypeSignature) -> bool:
+    """MySQL pairs that read and write the same values: DATETIME / TIMESTAMP, CHAR / VARCHAR."""
+    if model.family == "datetime":
+        return model.precision == db.precision
+    # MySQL strips CHAR's padding when reading, so CHAR(n) reads back what VARCHAR(n) would.
+    return model.family == "string" and model.length == db.length and model.fixed != db.fixed
 
 
 def _relate_strings(model: TypeSignature, db: TypeSignature) -> TypeRelation:
