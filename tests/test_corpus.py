@@ -8,46 +8,15 @@ the check does not compare are named in the report's warnings, which the tests p
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from corpus_support import CORPUS, sakila_statements
 from schemadoctor import check
 from schemadoctor.connect import parse_url
 
-# A copy of /work/shared/corpus/ddl (see its SOURCES.md), so that a fresh clone runs these.
-CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
-
 Expected = tuple[str, str, str, str | None]
-
-
-def _mysql_statements(script: str) -> list[str]:
-    """The statements of a mysql-client script, without its DELIMITER blocks.
-
-    DELIMITER is a command of the mysql client, not SQL: the server cannot run the triggers
-    and routines written between DELIMITER lines, and they hold nothing the check compares.
-    """
-    statements: list[str] = []
-    buffer: list[str] = []
-    delimiter = ";"
-    for line in script.splitlines():
-        stripped = line.strip()
-        if stripped.upper().startswith("DELIMITER"):
-            delimiter = stripped.split()[1]
-            buffer = []
-            continue
-        if delimiter != ";":
-            continue
-        buffer.append(line)
-        if stripped.endswith(";"):
-            statement = "\n".join(buffer).strip().rstrip(";")
-            buffer = []
-            if re.sub(r"/\*.*?\*/|--[^\n]*", "", statement, flags=re.DOTALL).strip():
-                statements.append(statement)
-    return statements
 
 
 def _load(url: str, writable_engine) -> None:
@@ -62,9 +31,7 @@ def _load(url: str, writable_engine) -> None:
             driver.executescript((CORPUS / "chinook-sqlite-schema.sql").read_text())  # type: ignore[union-attr]
         else:
             # The test's own database replaces the script's "sakila" schema.
-            script = (CORPUS / "sakila-mysql-schema.sql").read_text()
-            script = re.sub(r"(?im)^(DROP SCHEMA|CREATE SCHEMA|USE) .*$", "", script)
-            for statement in _mysql_statements(script.replace("sakila.", "")):
+            for statement in sakila_statements():
                 connection.exec_driver_sql(statement.replace("%", "%%"))
     # Pagila's script empties search_path on its connection: never reuse that connection.
     engine.dispose()

@@ -9,11 +9,9 @@ exactly those facts, so any other difference fails.
 from __future__ import annotations
 
 import enum
-import re
 import uuid
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Connection, Engine
 
+from corpus_support import CORPUS, sakila_statements
 from schemadoctor.compare.defaults import normalize_default
 from schemadoctor.compare.types import parse_type
 from schemadoctor.reflect import inspector
@@ -30,7 +29,6 @@ from schemadoctor.reflect import sqlite as sqlite_reader
 from schemadoctor.schema import SchemaShape
 
 # A copy of the shared corpus DDL lives in tests/data/corpus, so that a fresh clone runs these.
-CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 Fact = tuple[Any, ...]
 READERS: dict[str, Callable[..., SchemaShape]] = {
@@ -399,28 +397,6 @@ def test_sqlite_rich_schemas(sqlite_url, writable_engine, tmp_path):
 # --- the corpus: real-world schemas nobody on this project wrote ---------------------------
 
 
-def _statements_mysql(script: str) -> list[str]:
-    """Split a mysql-client script, skipping DELIMITER blocks (triggers, routines)."""
-    statements: list[str] = []
-    delimiter = ";"
-    buffer: list[str] = []
-    for line in script.splitlines():
-        stripped = line.strip()
-        if stripped.upper().startswith("DELIMITER"):
-            delimiter = stripped.split()[1]
-            buffer = []
-            continue
-        if delimiter != ";":
-            continue
-        buffer.append(line)
-        if stripped.endswith(";"):
-            statement = "\n".join(buffer).strip().rstrip(";")
-            buffer = []
-            if re.sub(r"/\*.*?\*/|--[^\n]*", "", statement, flags=re.DOTALL).strip():
-                statements.append(statement)
-    return statements
-
-
 @pytest.mark.postgresql
 def test_postgresql_pagila(postgresql_url, writable_engine):
     engine = writable_engine(postgresql_url)
@@ -447,10 +423,8 @@ def test_postgresql_pagila(postgresql_url, writable_engine):
 def test_mysql_sakila(mysql_url, writable_engine):
     engine = writable_engine(mysql_url)
     schema = engine.url.database or ""
-    script = (CORPUS / "sakila-mysql-schema.sql").read_text()
-    script = re.sub(r"(?im)^(DROP SCHEMA|CREATE SCHEMA|USE) .*$", "", script).replace("sakila.", "")
     with engine.begin() as connection:
-        for statement in _statements_mysql(script):
+        for statement in sakila_statements():
             connection.exec_driver_sql(statement.replace("%", "%%"))
 
     with engine.connect() as connection:
