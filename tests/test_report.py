@@ -302,3 +302,32 @@ def test_readme_quick_start_shows_the_real_text_report(tmp_path, run_cli, monkey
     assert result.exit_code == 1
     printed = result.stdout.replace(f"sqlite:///{database}", url).splitlines()
     assert shown[1:-1] == printed
+
+
+def test_json_details_tell_widening_from_an_incompatible_type(postgresql_url, writable_engine):
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    from schemadoctor import check
+    from schemadoctor.report.json import report_data
+
+    metadata = MetaData()
+    Table(
+        "accounts",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(100)),
+        Column("balance", Integer),
+    )
+    with writable_engine(postgresql_url).begin() as connection:
+        connection.execute(
+            text("CREATE TABLE accounts (id integer PRIMARY KEY, name varchar(50), balance text)")
+        )
+
+    findings = report_data(check(metadata, postgresql_url))["findings"]
+
+    relations = {
+        f["column"]: (f["severity"], f["details"]["relation"])
+        for f in findings
+        if f["kind"] == "type_mismatch"
+    }
+    assert relations == {"name": ("warning", "narrower"), "balance": ("error", "incompatible")}

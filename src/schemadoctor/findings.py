@@ -106,7 +106,8 @@ class Finding:
         data["kind"] = self.kind.value
         data["severity"] = self.severity.value
         data["location"] = asdict(self.location) if self.location else None
-        data.pop("details")
+        # Facts such as a type change's relation (narrower, wider, incompatible) for scripts.
+        data["details"] = dict(self.details)
         return data
 
 
