@@ -96,4 +96,4 @@ def test_findings_carry_the_same_source_lines_as_an_eager_description(sqlite_url
         "missing_index",
     }
     assert all(f.location is not None for f in report.findings)
-    assert all(f.location.path == str(CHAT_MODELS) for f in report.findings)
+    assert [f.location.path for f in report.findings] == [str(CHAT_MODELS)] * len(report.findings)

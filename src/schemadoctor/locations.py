@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
+import os
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -142,9 +143,11 @@ class SourceLocator:
     def _file(self, klass: type) -> str | None:
         if klass not in self._files:
             try:
-                self._files[klass] = inspect.getsourcefile(klass)
+                path = inspect.getsourcefile(klass)
             except TypeError:
-                self._files[klass] = None
+                path = None
+            # A sys.path entry such as "migrations/../app" would otherwise show in every report.
+            self._files[klass] = os.path.normpath(path) if path else None
         return self._files[klass]
 
     def _index(self, path: str) -> _FileIndex | None:
@@ -197,6 +200,7 @@ class SourceLocator:
             self._calls = {}
             for module in self._modules:
                 path = getattr(module, "__file__", None)
+                path = os.path.normpath(path) if path else None
                 index = self._index(path) if path else None
                 if index is None or path is None:
                     continue
