@@ -35,7 +35,7 @@ def compare_primary_key(model: TableShape, db: TableShape) -> Iterator[Finding]:
     )
 
 
-def _unique_sets_in_db(dialect: str, db: TableShape) -> set[frozenset[str]]:
+def _unique_sets_in_db(db: TableShape) -> set[frozenset[str]]:
     sets = {frozenset(unique.columns) for unique in db.uniques}
     for index in db.indexes:
         if index.unique and not index.expressions and index.where is None:
@@ -45,7 +45,7 @@ def _unique_sets_in_db(dialect: str, db: TableShape) -> set[frozenset[str]]:
 
 def compare_uniques(dialect: str, model: TableShape, db: TableShape) -> Iterator[Finding]:
     """Unique constraints; a unique index on the same columns satisfies one (MySQL has no other)."""
-    db_sets = _unique_sets_in_db(dialect, db)
+    db_sets = _unique_sets_in_db(db)
     model_sets = {frozenset(unique.columns) for unique in model.uniques}
     model_sets |= {
         frozenset(c for c in index.columns if c)

@@ -444,8 +444,3 @@ def _relate_decimal(model: TypeSignature, db: TypeSignature) -> TypeRelation:
     if db_integer_digits <= model_integer_digits and db_scale <= model_scale:
         return TypeRelation.NARROWER
     return TypeRelation.COMPATIBLE
-
-
-def describe(signature: TypeSignature) -> str:
-    """Short human text for a signature, used in hints."""
-    return signature.name
