@@ -31,11 +31,20 @@ class LoadedModels:
     metadata: list[MetaData]
     targets: list[str]
     modules: list[ModuleType] = field(default_factory=list)
+    _order: tuple[tuple[int, ...], list[Any]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def tables(self) -> list[Any]:
         """Every Table of every MetaData, in a stable order (dependencies first when known)."""
-        return [table for metadata in self.metadata for table in _ordered_tables(metadata)]
+        # Sorting thousands of tables by their dependencies takes a tenth of a second and a
+        # check asks several times: the order is kept until a MetaData gains or loses a table.
+        sizes = tuple(len(metadata.tables) for metadata in self.metadata)
+        if self._order is None or self._order[0] != sizes:
+            tables = [table for metadata in self.metadata for table in _ordered_tables(metadata)]
+            self._order = (sizes, tables)
+        return list(self._order[1])
 
 
 def _ordered_tables(metadata: MetaData) -> list[Any]:
