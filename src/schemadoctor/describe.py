@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Column, Enum, Index, Table, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError, NoReferencedTableError
-from sqlalchemy.sql.elements import ClauseElement, ColumnClause, TextClause, UnaryExpression
+from sqlalchemy.sql.elements import (
+    ClauseElement,
+    ColumnClause,
+    False_,
+    Null,
+    TextClause,
+    True_,
+    UnaryExpression,
+)
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import DefaultClause
 
 from schemadoctor.compare.defaults import quote_literal
@@ -42,16 +51,66 @@ def describe_models(
     """
     shape = SchemaShape(dialect=dialect_family(dialect.name), default_schema=default_schema)
     locator = locator or SourceLocator(models)
+    texts = CompiledTexts(dialect)
     for table in models.tables:
-        table_shape = describe_table(table, dialect, default_schema, shape.warnings, locator)
+        table_shape = describe_table(table, dialect, default_schema, shape.warnings, locator, texts)
         shape.tables[(table_shape.schema, table_shape.name)] = table_shape
+        if dialect.name != "postgresql":
+            continue
         for column in table.columns:
+            if (
+                not isinstance(column.type, Enum)
+                and getattr(column.type, "item_type", None) is None
+            ):
+                continue
             enum = _native_enum(column, dialect)
             if enum is not None:
                 schema = enum.schema or _enum_schema(table, default_schema)
                 labels = tuple(str(label) for label in enum.enums)
                 shape.enums[(schema, str(enum.name))] = EnumShape(str(enum.name), schema, labels)
     return shape
+
+
+class CompiledTexts:
+    """The DDL texts of column types and server defaults, compiled once per distinct one.
+
+    Thousands of tables use a few dozen distinct types and defaults; compiling each column's
+    anew was a third of describing the models. Two types are the same when their class and
+    attributes are: a type with an unhashable attribute (an Enum's labels, a variant's mapping)
+    is compiled every time. Of defaults, only argument-less functions such as ``now()`` and the
+    true / false / null constants are shared; any other clause is compiled every time.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._texts: dict[object, str] = {}
+        self._clauses: dict[object, str] = {}
+
+    def clause(self, clause: Any) -> str:
+        """The SQL text of a default or computed expression, literal values rendered inline."""
+        if isinstance(clause, FunctionElement) and not clause.clauses.clauses:
+            # A sequence's next_value() takes its text from the sequence, not from its name.
+            sequence = getattr(clause, "sequence", None)
+            key: object = (type(clause), clause.name, tuple(clause.packagenames or ()), sequence)
+        elif isinstance(clause, (True_, False_, Null)):
+            key = type(clause)
+        else:
+            return _compile_clause(clause, self._dialect)
+        text = self._clauses.get(key)
+        if text is None:
+            text = self._clauses[key] = _compile_clause(clause, self._dialect)
+        return text
+
+    def text(self, column_type: Any) -> str:
+        """The DDL text of ``column_type`` in the dialect; CompileError when it has none."""
+        try:
+            key = (type(column_type), *column_type.__dict__.items())
+            return self._texts[key]
+        except KeyError:
+            text = self._texts[key] = compile_type(column_type, self._dialect)
+            return text
+        except TypeError:
+            return compile_type(column_type, self._dialect)
 
 
 def _enum_schema(table: Table, default_schema: str | None) -> str | None:
@@ -77,14 +136,15 @@ def describe_table(
     default_schema: str | None,
     warnings: list[str],
     locator: Locator | None = None,
+    texts: CompiledTexts | None = None,
 ) -> TableShape:
     """One model table as a shape."""
     schema = table.schema or default_schema
     location = locator.table(table) if locator else None
-    columns = tuple(
-        _describe_column(table, column, dialect, default_schema, warnings, locator)
-        for column in table.columns
+    context = _ColumnContext(
+        table, dialect, default_schema, warnings, locator, texts or CompiledTexts(dialect)
     )
+    columns = tuple(context.describe(column) for column in table.columns)
     _warn_checks(table, warnings)
     for index in table.indexes:
         _warn_index_options(table, index, dialect, warnings)
@@ -168,61 +228,87 @@ def compile_type(column_type: Any, dialect: Dialect) -> str:
     return str(dialect.type_compiler_instance.process(column_type))
 
 
-def _describe_column(
-    table: Table,
-    column: Column[Any],
-    dialect: Dialect,
-    default_schema: str | None,
-    warnings: list[str],
-    locator: Locator | None,
-) -> ColumnShape:
-    domain = _domain(column.type, dialect)
-    try:
-        # The catalog reports a domain column by its base type, NOT NULL and default.
-        type_text = compile_type(domain.data_type if domain else column.type, dialect)
-    except CompileError as error:
-        warnings.append(
-            f"The type of {table.name}.{column.name} cannot be rendered for {dialect.name} "
-            f"({error}); its type was not compared."
+class _ColumnContext:
+    """Describes the columns of one table; what is the same for every column is looked up once."""
+
+    def __init__(
+        self,
+        table: Table,
+        dialect: Dialect,
+        default_schema: str | None,
+        warnings: list[str],
+        locator: Locator | None,
+        texts: CompiledTexts,
+    ) -> None:
+        self.table = table
+        self.dialect = dialect
+        self.default_schema = default_schema
+        self.warnings = warnings
+        self.locator = locator
+        self.texts = texts
+        self.domain_type = _domain_type(dialect)
+        self.autoincrement_column = table.autoincrement_column
+
+    def describe(self, column: Column[Any]) -> ColumnShape:
+        """One column as a shape."""
+        table, dialect = self.table, self.dialect
+        column_type = column.type
+        domain = (
+            column_type if self.domain_type and isinstance(column_type, self.domain_type) else None
         )
-        type_text = "?"
-    enum_name = enum_schema = None
-    labels: tuple[str, ...] | None = None
-    if isinstance(column.type, Enum):
-        labels = tuple(str(label) for label in column.type.enums)
-        if _native_enum(column, dialect) is not None:
-            enum_name = str(column.type.name)
-            enum_schema = column.type.schema or _enum_schema(table, default_schema)
-    computed = None
-    if column.computed is not None:
-        computed = _compile_clause(column.computed.sqltext, dialect)
-    default = _describe_default(column, dialect)
-    if domain is not None and default is None and domain.default is not None:
-        default = _compile_clause(domain.default, dialect)
-    return ColumnShape(
-        name=column.name,
-        type=type_text,
-        nullable=bool(column.nullable) and not (domain is not None and domain.not_null),
-        default=default,
-        autoincrement=table.autoincrement_column is column or column.identity is not None,
-        computed=computed,
-        enum_name=enum_name,
-        enum_schema=enum_schema,
-        enum_labels=labels,
-        location=locator.column(table, column.name) if locator else None,
-    )
+        try:
+            # The catalog reports a domain column by its base type, NOT NULL and default.
+            type_text = self.texts.text(domain.data_type if domain else column_type)
+        except CompileError as error:
+            self.warnings.append(
+                f"The type of {table.name}.{column.name} cannot be rendered for {dialect.name} "
+                f"({error}); its type was not compared."
+            )
+            type_text = "?"
+
+        enum_name = enum_schema = None
+        labels: tuple[str, ...] | None = None
+        if isinstance(column_type, Enum):
+            labels = tuple(str(label) for label in column_type.enums)
+            if _native_enum(column, dialect) is not None:
+                enum_name = str(column_type.name)
+                enum_schema = column_type.schema or _enum_schema(table, self.default_schema)
+
+        computed = None
+        if column.computed is not None:
+            computed = _compile_clause(column.computed.sqltext, dialect)
+        default = None
+        if column.server_default is not None:
+            default = _describe_default(column, dialect, self.texts)
+        if domain is not None and default is None and domain.default is not None:
+            default = _compile_clause(domain.default, dialect)
+
+        return ColumnShape(
+            name=column.name,
+            type=type_text,
+            nullable=bool(column.nullable) and not (domain is not None and domain.not_null),
+            default=default,
+            autoincrement=self.autoincrement_column is column or column.identity is not None,
+            computed=computed,
+            enum_name=enum_name,
+            enum_schema=enum_schema,
+            enum_labels=labels,
+            location=self.locator.column(table, column.name) if self.locator else None,
+        )
 
 
-def _domain(column_type: Any, dialect: Dialect) -> Any:
-    """The PostgreSQL DOMAIN a column is of, or None."""
+def _domain_type(dialect: Dialect) -> type | None:
+    """PostgreSQL's DOMAIN type class; None on the dialects that have no domains."""
     if dialect.name != "postgresql":
         return None
     from sqlalchemy.dialects.postgresql import DOMAIN
 
-    return column_type if isinstance(column_type, DOMAIN) else None
+    return DOMAIN
 
 
-def _describe_default(column: Column[Any], dialect: Dialect) -> str | None:
+def _describe_default(
+    column: Column[Any], dialect: Dialect, texts: CompiledTexts | None = None
+) -> str | None:
     default = column.server_default
     if not isinstance(default, DefaultClause):
         return None
@@ -232,7 +318,7 @@ def _describe_default(column: Column[Any], dialect: Dialect) -> str | None:
     if isinstance(argument, TextClause):
         return argument.text
     if isinstance(argument, ClauseElement):
-        return _compile_clause(argument, dialect)
+        return texts.clause(argument) if texts else _compile_clause(argument, dialect)
     return str(argument)
 
 
