@@ -51,6 +51,7 @@ def compare_schemas(
     options = options or CompareOptions()
     dialect = db.dialect
     findings: list[Finding] = []
+    in_sync: set[tuple[object, ...]] = set()
 
     for key, model_table in model.tables.items():
         if is_excluded(key[0], key[1], options):
@@ -59,7 +60,7 @@ def compare_schemas(
         if db_table is None:
             findings.append(_missing_table(model_table))
             continue
-        findings.extend(compare_table(dialect, model_table, db_table, model, db))
+        findings.extend(compare_table(dialect, model_table, db_table, model, db, in_sync))
 
     model_schemas = {schema for schema, _ in model.tables}
     for key, db_table in db.tables.items():
@@ -78,9 +79,10 @@ def compare_table(
     db: TableShape,
     model_schema: SchemaShape,
     db_schema: SchemaShape,
+    in_sync: set[tuple[object, ...]] | None = None,
 ) -> Iterable[Finding]:
     """The differences within one table that exists on both sides."""
-    yield from compare_columns(dialect, model, db, model_schema, db_schema)
+    yield from compare_columns(dialect, model, db, model_schema, db_schema, in_sync)
     yield from compare_primary_key(model, db)
     yield from compare_uniques(dialect, model, db)
     yield from compare_indexes(dialect, model, db, db_schema.warnings)

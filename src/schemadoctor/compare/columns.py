@@ -36,16 +36,26 @@ def signature_of(dialect: str, column: ColumnShape) -> TypeSignature | None:
     return parse_type(dialect, column.type)
 
 
+# The facts of a model column and its database column that decide the findings, names left out.
+_PairKey = tuple[object, ...]
+
+
 def compare_columns(
     dialect: str,
     model: TableShape,
     db: TableShape,
     model_schema: SchemaShape,
     db_schema: SchemaShape,
+    in_sync: set[_PairKey] | None = None,
 ) -> Iterator[Finding]:
-    """Missing and extra columns, and the differences of the columns on both sides."""
+    """Missing and extra columns, and the differences of the columns on both sides.
+
+    ``in_sync`` remembers the column pairs that gave no finding: thousands of tables repeat a
+    few dozen pairs (an INTEGER column reflected as ``integer``), so each is judged once.
+    """
     db_columns = {column.name: column for column in db.columns}
     model_names = {column.name for column in model.columns}
+    same_key = set(model.primary_key) == set(db.primary_key)
     for model_column in model.columns:
         db_column = db_columns.get(model_column.name)
         if db_column is None:
@@ -63,10 +73,46 @@ def compare_columns(
                 actual=None,
             )
             continue
-        yield from _compare_column(dialect, model, model_column, db_column, db.primary_key)
+        if in_sync is None:
+            yield from _compare_column(dialect, model, model_column, db_column, db.primary_key)
+            continue
+        key = _pair_key(model_column, db_column, db_column.name in db.primary_key, same_key)
+        if key in in_sync:
+            continue
+        findings = list(_compare_column(dialect, model, model_column, db_column, db.primary_key))
+        if findings:
+            yield from findings
+        else:
+            in_sync.add(key)
     for db_column in db.columns:
         if db_column.name not in model_names:
             yield _extra_column(model, db_column)
+
+
+def _pair_key(
+    model: ColumnShape, db: ColumnShape, in_primary_key: bool, same_key: bool
+) -> _PairKey:
+    """Everything ``_compare_column`` looks at besides the names, which only its messages use."""
+    return (
+        model.type,
+        model.nullable,
+        model.default,
+        model.autoincrement,
+        model.computed,
+        model.enum_name,
+        model.enum_schema,
+        model.enum_labels,
+        db.type,
+        db.nullable,
+        db.default,
+        db.autoincrement,
+        db.computed,
+        db.enum_name,
+        db.enum_schema,
+        db.enum_labels,
+        in_primary_key,
+        same_key,
+    )
 
 
 def _extra_column(table: TableShape, column: ColumnShape) -> Finding:
