@@ -204,7 +204,16 @@ def compare_models(
     findings: list[Finding] = []
 
     for position, target in enumerate(targets):
-        model_shape = retarget(template, target, drop=set(explicit) if position else set())
+        if position == 0 and target == description.schema:
+            model_shape = SchemaShape(
+                dialect=template.dialect,
+                default_schema=target,
+                tables=template.tables,
+                enums=template.enums,
+                warnings=list(template.warnings),
+            )
+        else:
+            model_shape = retarget(template, target, drop=set(explicit) if position else set())
         in_scope = {target, *explicit} if position == 0 else {target}
         db_part = SchemaShape(dialect=db_shape.dialect, default_schema=db_shape.default_schema)
         for schema in in_scope:
@@ -228,16 +237,21 @@ _TARGET = "\x00target"
 
 @dataclass
 class ModelDescription:
-    """The models described in the placeholder schema, and the locator of their lines."""
+    """The models described in one schema, and the locator of their lines."""
 
     shape: SchemaShape
     locator: DeferredLocator
+    schema: str = _TARGET
 
 
-def describe_for_targets(models: LoadedModels, dialect: Dialect) -> ModelDescription:
-    """Describe the models once, in a placeholder schema that ``retarget`` replaces."""
+def describe_for_targets(
+    models: LoadedModels, dialect: Dialect, schema: str | None = None
+) -> ModelDescription:
+    """Describe the models once, in ``schema`` when it is known to be the first target, else in
+    a placeholder schema that ``retarget`` replaces (moving thousands of records costs time)."""
     locator = DeferredLocator(models)
-    return ModelDescription(describe_models(models, dialect, _TARGET, locator), locator)
+    schema = schema or _TARGET
+    return ModelDescription(describe_models(models, dialect, schema, locator), locator, schema)
 
 
 _Shape = TypeVar("_Shape")
@@ -467,7 +481,9 @@ def read_db_side(
         with database.connect() as connection:
             # Describe the models while the server answers the catalog queries: the drivers
             # let go of the interpreter while they wait, so the two overlap.
-            description = describer.submit(describe_for_targets, models, connection.dialect)
+            # Without --schema the first target is the default schema: describe the models there.
+            first = None if schemas else default_schema_of(connection)
+            description = describer.submit(describe_for_targets, models, connection.dialect, first)
             db_shape, targets, explicit = reflect_for_models(
                 connection, models, schemas, database=database, jobs=jobs, progress=progress
             )
