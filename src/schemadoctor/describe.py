@@ -88,7 +88,7 @@ class CompiledTexts:
 
     def clause(self, clause: Any) -> str:
         """The SQL text of a default or computed expression, literal values rendered inline."""
-        if isinstance(clause, FunctionElement) and not clause.clauses.clauses:
+        if _shareable_function(clause):
             # A sequence's next_value() takes its text from the sequence, not from its name.
             sequence = getattr(clause, "sequence", None)
             key: object = (type(clause), clause.name, tuple(clause.packagenames or ()), sequence)
@@ -111,6 +111,17 @@ class CompiledTexts:
             return text
         except TypeError:
             return compile_type(column_type, self._dialect)
+
+
+def _shareable_function(clause: Any) -> bool:
+    # Only SQLAlchemy's own functions compile from their name alone; a custom FunctionElement
+    # (the utcnow recipe) may compile from anything it holds, so it is compiled every time.
+    if not isinstance(clause, FunctionElement):
+        return False
+    if type(clause).__module__ != "sqlalchemy.sql.functions":
+        return False
+    arguments = getattr(clause, "clauses", None)
+    return arguments is None or not getattr(arguments, "clauses", True)
 
 
 def _enum_schema(table: Table, default_schema: str | None) -> str | None:
@@ -253,7 +264,7 @@ class _ColumnContext:
         """One column as a shape."""
         table, dialect = self.table, self.dialect
         column_type = column.type
-        domain = (
+        domain: Any = (
             column_type if self.domain_type and isinstance(column_type, self.domain_type) else None
         )
         try:
@@ -283,17 +294,18 @@ class _ColumnContext:
         if domain is not None and default is None and domain.default is not None:
             default = _compile_clause(domain.default, dialect)
 
+        # Positional, in ColumnShape's field order: keywords cost twice as much per record.
         return ColumnShape(
-            name=column.name,
-            type=type_text,
-            nullable=bool(column.nullable) and not (domain is not None and domain.not_null),
-            default=default,
-            autoincrement=self.autoincrement_column is column or column.identity is not None,
-            computed=computed,
-            enum_name=enum_name,
-            enum_schema=enum_schema,
-            enum_labels=labels,
-            location=self.locator.column(table, column.name) if self.locator else None,
+            column.name,
+            type_text,
+            bool(column.nullable) and not (domain is not None and domain.not_null),
+            default,
+            self.autoincrement_column is column or column.identity is not None,
+            computed,
+            enum_name,
+            enum_schema,
+            labels,
+            self.locator.column(table, column.name) if self.locator else None,
         )
 
 
