@@ -93,10 +93,14 @@ def _make_operation(kind: str, url: str, models: Any, schemas: list[str], jobs: 
         return reflect
     if kind == "check":
         from schemadoctor.api import check
+        from schemadoctor.load import LoadedModels
         from schemadoctor.report import render
 
         def run_check() -> str:
-            report = check(models, url, schemas=schemas, jobs=jobs)
+            # A fresh LoadedModels per run, as a new process would have: nothing it caches
+            # (the tables' dependency order) carries over from the previous run.
+            fresh = LoadedModels(models.metadata, models.targets, models.modules)
+            report = check(fresh, url, schemas=schemas, jobs=jobs)
             render(report, "text")
             return f"{len(report.findings)} findings, exit {report.exit_code}"
 

@@ -224,7 +224,7 @@ def compare_models(
         if progress:
             progress("compare", position + 1, len(targets))
     return [
-        replace(finding, location=locator.resolve(finding.location))
+        replace(finding, location=locator.resolve(finding.location, finding.column))
         if finding.location
         else finding
         for finding in findings

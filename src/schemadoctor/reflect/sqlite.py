@@ -73,6 +73,7 @@ class _Table:
     indexes: list[IndexShape] = field(default_factory=list)
     uniques: list[UniqueShape] = field(default_factory=list)
     foreign_keys: list[ForeignKeyShape] = field(default_factory=list)
+    # Filled on first use by _constraint_names: kind -> columns -> name.
     constraint_names: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict)
 
 
@@ -145,23 +146,24 @@ def _read_columns(
         if hidden in (2, 3):
             declared = _GENERATED_TYPE.sub("", declared)
             computed = _generated_expression(table.sql, name)
+        rowid_alias = False
         if pk:
             table.primary_key.append((pk, name))
-        # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
-        rowid_alias = (
-            bool(pk)
-            and pk_counts[(schema, table_name)] == 1
-            and declared.lower() == _ROWID_ALIAS_TYPE
-            and not _WITHOUT_ROWID.search(table.sql)
-        )
+            # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
+            rowid_alias = (
+                pk_counts[(schema, table_name)] == 1
+                and declared.lower() == _ROWID_ALIAS_TYPE
+                and not _WITHOUT_ROWID.search(table.sql)
+            )
+        # Positional, in ColumnShape's field order: keywords cost twice as much per record.
         table.columns.append(
             ColumnShape(
-                name=name,
-                type=declared,
-                nullable=not notnull,
-                default=None if default is None else str(default),
-                autoincrement=rowid_alias,
-                computed=computed,
+                name,
+                declared,
+                not notnull,
+                None if default is None else str(default),
+                rowid_alias,
+                computed,
             )
         )
 
@@ -312,16 +314,18 @@ def _split_top_level(sql: str) -> list[str]:
 
 def _constraint_names(table: _Table, kind: str) -> dict[tuple[str, ...], str]:
     """Names of the table's named UNIQUE / FOREIGN KEY constraints, keyed by their columns."""
-    if kind not in table.constraint_names:
-        table.constraint_names[kind] = _parse_constraint_names(table.sql, kind)
-    return table.constraint_names[kind]
+    if not table.constraint_names:
+        table.constraint_names = _parse_constraint_names(table.sql)
+    return table.constraint_names.get(kind, {})
 
 
-def _parse_constraint_names(sql: str, kind: str) -> dict[tuple[str, ...], str]:
-    names: dict[tuple[str, ...], str] = {}
+def _parse_constraint_names(sql: str) -> dict[str, dict[tuple[str, ...], str]]:
+    """The named constraints of a CREATE TABLE, by kind; one pass for both kinds."""
+    names: dict[str, dict[tuple[str, ...], str]] = {"UNIQUE": {}, "FOREIGN KEY": {}}
+    if "constraint" not in sql.lower():
+        return names
     for match in _NAMED_CONSTRAINT.finditer(sql):
-        if " ".join(match.group("kind").upper().split()) != kind:
-            continue
+        kind = " ".join(match.group("kind").upper().split())
         opening = match.end() - 1
         closing = _closing_parenthesis(sql, opening)
         columns = tuple(_unquote(part) for part in _split_top_level(sql[opening + 1 : closing]))
@@ -330,7 +334,7 @@ def _parse_constraint_names(sql: str, kind: str) -> dict[tuple[str, ...], str]:
             if references is None:
                 continue
             columns = (*columns, "->", _unquote(references.group("table")).lower())
-        names[columns] = _unquote(match.group("name"))
+        names[kind][columns] = _unquote(match.group("name"))
     return names
 
 
