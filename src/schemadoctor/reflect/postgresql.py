@@ -1,11 +1,15 @@
-"""Batched catalog reader for PostgreSQL: four pg_catalog queries whatever the number of
-tables and schemas.
+"""Batched catalog reader for PostgreSQL: five pg_catalog queries whatever the number of tables
+and schemas.
 
 Every query takes all schema names at once (``= ANY(:schemas)``), so a thousand tenant schemas
-cost the same four round trips as one. The facts match the reference reader (SQLAlchemy's
+cost the same five round trips as one. The facts match the reference reader (SQLAlchemy's
 Inspector) after type parsing and default normalisation, with two deliberate differences: a
 domain column reports its base type, and a foreign key names the schema that really holds the
 referred table.
+
+The rows carry table and type oids rather than names: a name repeated on each of 60,000 column
+rows cost more to send and decode than the catalog took to read. Tables, and the few domain and
+enum types, are named once by queries of their own.
 """
 
 from __future__ import annotations
@@ -33,86 +37,71 @@ _TableKey = tuple[str, str]
 # Tables, partitioned tables and foreign tables, as the Inspector's ObjectKind.TABLE; partitions
 # are ordinary tables ('r') and are reflected too. Views are left out.
 _TABLE_KINDS = "c.relkind IN ('r', 'p', 'f') AND n.nspname = ANY(:schemas)"
+_TABLE_FROM = "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 
+_TABLES_QUERY = f"SELECT c.oid, n.nspname, c.relname FROM {_TABLE_FROM} WHERE {_TABLE_KINDS}"
+
+# Sorted by the server, which does it while the models are described on another thread.
 _COLUMNS_QUERY = f"""
-SELECT n.nspname, c.relname, a.attname,
-       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
-            ELSE format_type(a.atttypid, a.atttypmod) END,
-       a.attnotnull OR coalesce(t.typtype = 'd' AND t.typnotnull, false),
-       CASE WHEN a.atthasdef THEN pg_get_expr(d.adbin, d.adrelid)
-            WHEN t.typtype = 'd' THEN t.typdefault END,
-       a.attidentity <> '', a.attgenerated <> '',
-       CASE WHEN t.typtype = 'e' THEN t.typname END,
-       CASE WHEN t.typtype = 'e' THEN
-            CASE WHEN pg_type_is_visible(t.oid) THEN n.nspname ELSE tn.nspname END END,
+SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       CASE WHEN a.atthasdef THEN pg_get_expr(d.adbin, d.adrelid) END,
+       a.attidentity <> '', a.attgenerated <> '', a.atttypid
+FROM {_TABLE_FROM}
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE {_TABLE_KINDS}
+ORDER BY a.attrelid, a.attnum
+"""
+
+# Domains and enum types of every schema: a column's type may live outside the reflected ones.
+_TYPES_QUERY = """
+SELECT t.oid, t.typtype, n.nspname, t.typname, pg_type_is_visible(t.oid),
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+       t.typnotnull, t.typdefault,
        CASE WHEN t.typtype = 'e' THEN
             ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
-                  ORDER BY e.enumsortorder) END,
-       c.oid, a.attnum
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_namespace tn ON tn.oid = t.typnamespace
-WHERE {_TABLE_KINDS}
-ORDER BY n.nspname, c.relname, a.attnum
+                  ORDER BY e.enumsortorder) END
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype IN ('d', 'e')
+ORDER BY n.nspname, t.typname
 """
 
 # Key columns come as attribute numbers, named from the columns query; only a foreign key into a
-# schema that is not being reflected needs its referred names looked up here.
+# schema that is not being reflected needs its referred names looked up here. Exclusion
+# constraints are read only for the index that backs them, which is no index of its own.
 _CONSTRAINTS_QUERY = f"""
-SELECT n.nspname, c.relname, con.conname, con.contype, con.conrelid, con.conkey,
-       rn.nspname, rc.relname, con.confrelid, con.confkey,
+SELECT con.conrelid, con.conname, con.contype, con.conkey, con.confrelid, con.confkey,
+       con.confdeltype, con.confupdtype, con.conindid,
+       CASE WHEN con.contype = 'f' AND NOT rn.nspname = ANY(:schemas) THEN rn.nspname END,
+       CASE WHEN con.contype = 'f' AND NOT rn.nspname = ANY(:schemas) THEN rc.relname END,
        CASE WHEN con.contype = 'f' AND NOT rn.nspname = ANY(:schemas) THEN
             ARRAY(SELECT a.attname::text
                   FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
-                  ORDER BY k.ord) END,
-       con.confdeltype, con.confupdtype
+                  ORDER BY k.ord) END
 FROM pg_constraint con
-JOIN pg_class c ON c.oid = con.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN {_TABLE_FROM} ON c.oid = con.conrelid
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE con.contype IN ('p', 'u', 'f') AND {_TABLE_KINDS}
-ORDER BY n.nspname, c.relname, con.conname
+WHERE con.contype IN ('p', 'u', 'f', 'x') AND {_TABLE_KINDS}
+ORDER BY con.conrelid, con.conname
 """
 
 # The index elements are key columns only (INCLUDE columns are not part of the index's meaning);
-# indexes that back a primary key, unique or exclusion constraint are constraints, not indexes.
+# an expression element's text is asked for only for the indexes that have one.
 _INDEXES_QUERY = f"""
-SELECT n.nspname, c.relname, ic.relname, i.indisunique,
-       ARRAY(SELECT CASE WHEN k.attnum = 0
-                         THEN pg_get_indexdef(i.indexrelid, k.ord::int, true)
-                         ELSE a.attname::text END
-             FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-             LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-             WHERE k.ord <= i.indnkeyatts ORDER BY k.ord),
-       ARRAY(SELECT k.attnum = 0
-             FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-             WHERE k.ord <= i.indnkeyatts ORDER BY k.ord),
+SELECT i.indrelid, ic.relname, i.indexrelid, i.indisunique, i.indkey::int2[], i.indnkeyatts,
        i.indoption::int2[],
+       CASE WHEN i.indexprs IS NOT NULL THEN
+            ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+                  FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k) END,
        pg_get_expr(i.indpred, i.indrelid)
 FROM pg_index i
-JOIN pg_class c ON c.oid = i.indrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN {_TABLE_FROM} ON c.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE NOT i.indisprimary AND {_TABLE_KINDS}
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint x
-                  WHERE x.conrelid = i.indrelid AND x.conindid = i.indexrelid
-                    AND x.contype IN ('p', 'u', 'x'))
-ORDER BY n.nspname, c.relname, ic.relname
-"""
-
-_ENUMS_QUERY = """
-SELECT n.nspname, t.typname,
-       ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
-             ORDER BY e.enumsortorder)
-FROM pg_type t
-JOIN pg_namespace n ON n.oid = t.typnamespace
-WHERE t.typtype = 'e' AND n.nspname = ANY(:schemas)
-ORDER BY n.nspname, t.typname
+ORDER BY i.indrelid, ic.relname
 """
 
 _ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -125,51 +114,90 @@ def _query(sql: str) -> Any:
 def reflect_schemas(
     connection: Connection, schemas: list[str], default_schema: str | None
 ) -> SchemaShape:
-    """Reflect every table and enum type of the given schemas in four queries."""
+    """Reflect every table and enum type of the given schemas in five queries."""
     shape = SchemaShape(dialect="postgresql", default_schema=default_schema)
     if not schemas:
         return shape
     parameters = {"schemas": list(schemas)}
 
-    columns, attribute_names = _read_columns(connection, parameters)
-    constraints = _read_constraints(connection, parameters, attribute_names)
-    indexes = _read_indexes(connection, parameters)
-    for schema, name, labels in connection.execute(_query(_ENUMS_QUERY), parameters):
-        shape.enums[(schema, name)] = EnumShape(name, schema, tuple(labels))
+    def fetch(sql: str) -> list[Any]:
+        return plain_rows(connection.execute(_query(sql), parameters))
 
-    for key, table_columns in columns.items():
-        primary_key, uniques, foreign_keys = constraints.get(key, ((), [], []))
+    tables = {oid: (schema, name) for oid, schema, name in fetch(_TABLES_QUERY)}
+    column_rows = fetch(_COLUMNS_QUERY)
+    types = _Types(plain_rows(connection.execute(text(_TYPES_QUERY))))
+    columns, names = _read_columns(column_rows, tables, types)
+    constraints, backing = _read_constraints(fetch(_CONSTRAINTS_QUERY), tables, names)
+    indexes = _read_indexes(fetch(_INDEXES_QUERY), names, backing)
+    reflected = set(schemas)
+    for (schema, name), labels in types.enums.items():
+        if schema in reflected:
+            shape.enums[(schema, name)] = EnumShape(name, schema, labels)
+
+    for oid, key in sorted(tables.items(), key=lambda item: item[1]):
+        primary_key, uniques, foreign_keys = constraints.get(oid, ((), [], []))
         shape.tables[key] = TableShape(
-            name=key[1],
-            schema=key[0],
-            columns=tuple(table_columns),
-            primary_key=primary_key,
-            indexes=tuple(indexes.get(key, ())),
-            uniques=tuple(uniques),
-            foreign_keys=tuple(foreign_keys),
+            key[1],
+            key[0],
+            tuple(columns.get(oid, ())),
+            primary_key,
+            tuple(indexes.get(oid, ())),
+            tuple(uniques),
+            tuple(foreign_keys),
         )
     return shape
+
+
+class _Types:
+    """The domains and enum types that columns may use, by type oid."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        # oid -> (base type text, NOT NULL, default) of a domain.
+        self.domains: dict[int, tuple[str, bool, str | None]] = {}
+        # oid -> (name, schema, visible on the search path, labels) of an enum type.
+        self.enum_types: dict[int, tuple[str, str, bool, tuple[str, ...]]] = {}
+        self.enums: dict[tuple[str, str], tuple[str, ...]] = {}
+        for oid, kind, schema, name, visible, base, not_null, default, labels in rows:
+            if kind == "d":
+                self.domains[oid] = (base, bool(not_null), default)
+            else:
+                self.enum_types[oid] = (name, schema, bool(visible), tuple(labels))
+                self.enums[(schema, name)] = tuple(labels)
 
 
 # Limitation: an enum type on the search path is reported in the table's schema, as the reference
 # reader does, even when it lives elsewhere (public.mood used by tenant.t) — reporting the type's
 # own schema on both readers and in describe.py would lift it.
 def _read_columns(
-    connection: Connection, parameters: dict[str, Any]
-) -> tuple[dict[_TableKey, list[ColumnShape]], dict[tuple[int, int], str]]:
-    columns: dict[_TableKey, list[ColumnShape]] = {}
-    attribute_names: dict[tuple[int, int], str] = {}
-    for row in plain_rows(connection.execute(_query(_COLUMNS_QUERY), parameters)):
-        schema, table, name, type_text, not_null, default, identity, generated = row[:8]
-        enum_name, enum_schema, enum_labels, table_oid, attnum = row[8:13]
-        table_columns = columns.setdefault((schema, table), [])
-        if name is None:
-            continue
-        attribute_names[(table_oid, attnum)] = name
+    rows: list[Any], tables: dict[int, _TableKey], types: _Types
+) -> tuple[dict[int, list[ColumnShape]], dict[int, dict[int, str]]]:
+    """Each table's columns in order, and its column names by attribute number."""
+    columns: dict[int, list[ColumnShape]] = {}
+    names: dict[int, dict[int, str]] = {}
+    special = types.domains.keys() | types.enum_types.keys()
+    table_oid = None
+    table_columns: list[ColumnShape] = []
+    table_names: dict[int, str] = {}
+    for oid, attnum, name, type_text, not_null, default, identity, generated, type_oid in rows:
+        if oid != table_oid:
+            table_oid = oid
+            table_columns = columns[oid] = []
+            table_names = names[oid] = {}
+        table_names[attnum] = name
+        enum_name = enum_schema = labels = None
+        if type_oid in special:
+            domain = types.domains.get(type_oid)
+            if domain is not None:
+                # The catalog's facts of a domain column are its base type's, NOT NULL, default.
+                type_text, domain_not_null, domain_default = domain
+                not_null = not_null or domain_not_null
+                if default is None:
+                    default = domain_default
+            else:
+                enum_name, type_schema, visible, labels = types.enum_types[type_oid]
+                enum_schema = tables[oid][0] if visible else type_schema
         # A serial column's nextval() default is how it numbers rows, not a default to compare.
-        autoincrement = bool(identity) or (
-            default is not None and default.lower().startswith("nextval(")
-        )
+        autoincrement = identity or (default is not None and default[:8].lower() == "nextval(")
         # Positional, in ColumnShape's field order: keywords cost twice as much per record.
         table_columns.append(
             ColumnShape(
@@ -181,73 +209,85 @@ def _read_columns(
                 default if generated else None,
                 enum_name,
                 enum_schema,
-                tuple(enum_labels) if enum_labels is not None else None,
+                labels,
             )
         )
-    return columns, attribute_names
+    return columns, names
+
+
+_Constraints = tuple[tuple[str, ...], list[UniqueShape], list[ForeignKeyShape]]
 
 
 def _read_constraints(
-    connection: Connection, parameters: dict[str, Any], names: dict[tuple[int, int], str]
-) -> dict[_TableKey, tuple[tuple[str, ...], list[UniqueShape], list[ForeignKeyShape]]]:
-    primary_keys: dict[_TableKey, tuple[str, ...]] = {}
-    uniques: dict[_TableKey, list[UniqueShape]] = defaultdict(list)
-    foreign_keys: dict[_TableKey, list[ForeignKeyShape]] = defaultdict(list)
-    for row in plain_rows(connection.execute(_query(_CONSTRAINTS_QUERY), parameters)):
-        schema, table, name, kind, table_oid, attnums = row[:6]
-        columns = tuple(names[(table_oid, attnum)] for attnum in attnums)
-        key = (schema, table)
+    rows: list[Any], tables: dict[int, _TableKey], names: dict[int, dict[int, str]]
+) -> tuple[dict[int, _Constraints], set[int]]:
+    """Each table's primary key, uniques and foreign keys; the oids of the indexes they own."""
+    constraints: dict[int, _Constraints] = {}
+    backing: set[int] = set()
+    for row in rows:
+        oid, name, kind, attnums, referred_oid, referred_attnums, ondelete, onupdate = row[:8]
+        index_oid, outside_schema, outside_table, outside_columns = row[8:]
+        if kind in ("p", "u", "x"):
+            backing.add(index_oid)
+        if kind == "x":
+            continue
+        table = constraints.get(oid)
+        if table is None:
+            table = constraints[oid] = ((), [], [])
+        column_names = names.get(oid, {})
+        columns = tuple(column_names[attnum] for attnum in attnums)
         if kind == "p":
-            primary_keys[key] = columns
+            constraints[oid] = (columns, table[1], table[2])
         elif kind == "u":
-            uniques[key].append(UniqueShape(name, columns))
+            table[1].append(UniqueShape(name, columns))
         else:
-            referred_schema, referred_table, referred_oid, referred_attnums = row[6:10]
-            referred_names, ondelete, onupdate = row[10:]
-            if referred_names is None:
-                referred_names = [names[(referred_oid, attnum)] for attnum in referred_attnums]
-            foreign_keys[key].append(
+            if outside_table is not None:
+                referred_schema, referred_table = outside_schema, outside_table
+                referred_columns = tuple(outside_columns)
+            else:
+                referred_schema, referred_table = tables[referred_oid]
+                referred = names[referred_oid]
+                referred_columns = tuple(referred[attnum] for attnum in referred_attnums)
+            table[2].append(
                 ForeignKeyShape(
-                    name=name,
-                    columns=columns,
-                    referred_schema=referred_schema,
-                    referred_table=referred_table,
-                    referred_columns=tuple(referred_names),
-                    ondelete=_ACTIONS.get(ondelete),
-                    onupdate=_ACTIONS.get(onupdate),
+                    name,
+                    columns,
+                    referred_schema,
+                    referred_table,
+                    referred_columns,
+                    _ACTIONS.get(ondelete),
+                    _ACTIONS.get(onupdate),
                 )
             )
-    keys = set(primary_keys) | set(uniques) | set(foreign_keys)
-    return {
-        key: (primary_keys.get(key, ()), uniques.get(key, []), foreign_keys.get(key, []))
-        for key in keys
-    }
+    return constraints, backing
 
 
 def _read_indexes(
-    connection: Connection, parameters: dict[str, Any]
-) -> dict[_TableKey, list[IndexShape]]:
-    indexes: dict[_TableKey, list[IndexShape]] = defaultdict(list)
-    rows = plain_rows(connection.execute(_query(_INDEXES_QUERY), parameters))
-    for schema, table, name, unique, elements, is_expression, options, where in rows:
-        columns = tuple(
-            None if expression else element
-            for element, expression in zip(elements, is_expression, strict=True)
-        )
+    rows: list[Any], names: dict[int, dict[int, str]], backing: set[int]
+) -> dict[int, list[IndexShape]]:
+    """Each table's indexes, leaving out those that back a constraint."""
+    indexes: dict[int, list[IndexShape]] = defaultdict(list)
+    for oid, name, index_oid, unique, attnums, key_count, options, elements, where in rows:
+        if index_oid in backing:
+            continue
+        column_names = names.get(oid, {})
+        key_attnums = attnums[:key_count]
+        columns = tuple(column_names[attnum] if attnum else None for attnum in key_attnums)
+        expressions = ()
+        if elements is not None:
+            expressions = tuple(
+                element for element, attnum in zip(elements, key_attnums, strict=True) if not attnum
+            )
         # Bit 1 of indoption is DESC for that key column.
-        descending = tuple(bool(flags & 1) for flags in (options or ())[: len(columns)])
-        indexes[(schema, table)].append(
+        descending = tuple(bool(flags & 1) for flags in (options or ())[:key_count])
+        indexes[oid].append(
             IndexShape(
-                name=name,
-                columns=columns,
-                unique=bool(unique),
-                expressions=tuple(
-                    element
-                    for element, expression in zip(elements, is_expression, strict=True)
-                    if expression
-                ),
-                descending=descending if any(descending) else (),
-                where=where,
+                name,
+                columns,
+                bool(unique),
+                expressions,
+                descending if any(descending) else (),
+                where,
             )
         )
     return indexes
