@@ -5,17 +5,26 @@ Each query joins every schema's ``sqlite_schema`` with a table-valued pragma fun
 ``pragma_foreign_key_list``), one ``UNION ALL`` branch per attached database. What the pragmas
 do not tell — constraint names, index expressions and predicates — is read from the stored
 ``CREATE`` statements that the first query fetches.
+
+Each query's rows come back as one JSON array built by SQLite (``json_group_array``): the
+library then fills the whole result in one call, without the interpreter lock, while the models
+are described on another thread. Row by row, every step would hand the lock back and forth with
+that thread (seconds lost at thousands of tables), and building a row in Python costs more than
+decoding its JSON. A library without JSON functions is read row by row.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from schemadoctor.reflect.rows import plain_rows
 from schemadoctor.schema import (
@@ -29,25 +38,28 @@ from schemadoctor.schema import (
 
 _TableKey = tuple[str, str]
 
+# Each query is its select list and its FROM clause; {schema} is the schema's bound name and
+# {main} its sqlite_schema. Every row starts with the schema's position in the list read.
 _NOT_INTERNAL = "m.name NOT LIKE 'sqlite~_%' ESCAPE '~'"
-_STATEMENTS_QUERY = "SELECT {schema}, m.type, m.name, m.tbl_name, m.sql FROM {main} m"
+_STATEMENTS_QUERY = (("m.type", "m.name", "m.sql"), "FROM {main} m")
 _COLUMNS_QUERY = (
-    'SELECT {schema}, m.name, c.cid, c.name, c.type, c."notnull", c.dflt_value, c.pk, c.hidden '
+    ("m.name", "c.name", "c.type", 'c."notnull"', "c.dflt_value", "c.pk", "c.hidden"),
     "FROM {main} m JOIN pragma_table_xinfo(m.name, {schema}) c "
-    f"WHERE m.type = 'table' AND {_NOT_INTERNAL}"
+    f"WHERE m.type = 'table' AND {_NOT_INTERNAL}",
 )
 _INDEXES_QUERY = (
-    'SELECT {schema}, m.name, i.seq, i.name, i."unique", i.origin, i.partial, '
-    'x.seqno, x.cid, x.name, x."desc" '
+    (
+        *("m.name", "i.name", 'i."unique"', "i.origin", "i.partial"),
+        *("x.seqno", "x.cid", "x.name", 'x."desc"'),
+    ),
     "FROM {main} m JOIN pragma_index_list(m.name, {schema}) i "
     "JOIN pragma_index_xinfo(i.name, {schema}) x "
-    f"WHERE m.type = 'table' AND {_NOT_INTERNAL} AND x.key = 1"
+    f"WHERE m.type = 'table' AND {_NOT_INTERNAL} AND x.key = 1",
 )
 _FOREIGN_KEYS_QUERY = (
-    'SELECT {schema}, m.name, f.id, f.seq, f."table", f."from", f."to", '
-    "f.on_update, f.on_delete "
+    ("m.name", "f.id", "f.seq", 'f."table"', 'f."from"', 'f."to"', "f.on_update", "f.on_delete"),
     "FROM {main} m JOIN pragma_foreign_key_list(m.name, {schema}) f "
-    f"WHERE m.type = 'table' AND {_NOT_INTERNAL}"
+    f"WHERE m.type = 'table' AND {_NOT_INTERNAL}",
 )
 
 _IDENTIFIER = r'(?:"(?:[^"]|"")+"|`(?:[^`]|``)+`|\[[^\]]+\]|\w+)'
@@ -84,77 +96,96 @@ def reflect_schemas(
     shape = SchemaShape(dialect="sqlite", default_schema=default_schema)
     if not schemas:
         return shape
-    tables, index_statements = _read_statements(connection, schemas)
+    reader = _Reader(connection, schemas)
+    tables, index_statements = _read_statements(reader)
 
-    _read_columns(connection, schemas, tables)
-    _read_indexes(connection, schemas, tables, index_statements)
-    _read_foreign_keys(connection, schemas, tables)
+    _read_columns(reader, tables)
+    _read_indexes(reader, tables, index_statements)
+    _read_foreign_keys(reader, tables)
 
     for key in sorted(tables):
         table = tables[key]
         shape.tables[key] = TableShape(
-            name=table.name,
-            schema=table.schema,
-            columns=tuple(table.columns),
-            primary_key=tuple(name for _, name in sorted(table.primary_key)),
-            indexes=tuple(sorted(table.indexes, key=lambda index: index.name or "")),
-            uniques=tuple(table.uniques),
-            foreign_keys=tuple(table.foreign_keys),
+            table.name,
+            table.schema,
+            tuple(table.columns),
+            tuple(name for _, name in sorted(table.primary_key)),
+            tuple(sorted(table.indexes, key=lambda index: index.name or "")),
+            tuple(table.uniques),
+            tuple(table.foreign_keys),
         )
     return shape
 
 
-def _union(connection: Connection, template: str, schemas: list[str]) -> list[Any]:
-    """Run ``template`` once over every schema, as one ``UNION ALL`` statement."""
-    quote = connection.dialect.identifier_preparer.quote_identifier
-    branches = [
-        template.format(schema=f":schema_{number}", main=f"{quote(schema)}.sqlite_master")
-        for number, schema in enumerate(schemas)
-    ]
-    parameters = {f"schema_{number}": schema for number, schema in enumerate(schemas)}
-    return plain_rows(connection.execute(text(" UNION ALL ".join(branches)), parameters))
+class _Reader:
+    """Runs a catalog query over every schema at once, as JSON while the library can."""
+
+    def __init__(self, connection: Connection, schemas: list[str]) -> None:
+        self.connection = connection
+        self.schemas = schemas
+        self.as_json = True
+
+    def rows(self, query: tuple[tuple[str, ...], str]) -> list[Sequence[Any]]:
+        """The query's rows over every schema, each starting with its schema's position."""
+        columns, source = query
+        quote = self.connection.dialect.identifier_preparer.quote_identifier
+        branches = " UNION ALL ".join(
+            f"SELECT {number} AS s, "
+            + ", ".join(f"{column} AS c{position}" for position, column in enumerate(columns))
+            + " "
+            + source.format(schema=f":schema_{number}", main=f"{quote(schema)}.sqlite_master")
+            for number, schema in enumerate(self.schemas)
+        )
+        parameters = {f"schema_{number}": schema for number, schema in enumerate(self.schemas)}
+        if self.as_json:
+            values = ", ".join(["s", *(f"c{position}" for position in range(len(columns)))])
+            statement = f"SELECT json_group_array(json_array({values})) FROM ({branches})"
+            try:
+                result = self.connection.execute(text(statement), parameters).scalar_one()
+                return list(json.loads(result)) if result else []
+            except OperationalError as error:
+                # A library built without JSON functions (SQLITE_OMIT_JSON): read rows instead.
+                if "json_" not in str(error.orig):
+                    raise
+                self.as_json = False
+        return plain_rows(self.connection.execute(text(branches), parameters))
 
 
-def _read_statements(
-    connection: Connection, schemas: list[str]
-) -> tuple[dict[_TableKey, _Table], dict[_TableKey, str]]:
+def _read_statements(reader: _Reader) -> tuple[dict[_TableKey, _Table], dict[_TableKey, str]]:
     tables: dict[_TableKey, _Table] = {}
     index_statements: dict[_TableKey, str] = {}
-    for schema, kind, name, _, sql in _union(connection, _STATEMENTS_QUERY, schemas):
+    schemas = reader.schemas
+    for number, kind, name, sql in reader.rows(_STATEMENTS_QUERY):
         if kind == "table" and not name.startswith("sqlite_"):
-            tables[(schema, name)] = _Table(schema, name, sql or "")
+            tables[(schemas[number], name)] = _Table(schemas[number], name, sql or "")
         elif kind == "index" and sql:
-            index_statements[(schema, name)] = sql
+            index_statements[(schemas[number], name)] = sql
     return tables, index_statements
 
 
-def _read_columns(
-    connection: Connection, schemas: list[str], tables: dict[_TableKey, _Table]
-) -> None:
+def _read_columns(reader: _Reader, tables: dict[_TableKey, _Table]) -> None:
     # Each table's columns arrive together and in cid order: the join walks them that way.
-    rows = _union(connection, _COLUMNS_QUERY, schemas)
-    pk_counts: dict[_TableKey, int] = defaultdict(int)
-    for row in rows:
-        if row[7]:
-            pk_counts[(row[0], row[1])] += 1
-    for schema, table_name, _, name, declared, notnull, default, pk, hidden in rows:
-        table = tables.get((schema, table_name))
-        if table is None or hidden == 1:
+    schemas = reader.schemas
+    table: _Table | None = None
+    single_keys: list[_Table] = []
+    for number, table_name, name, declared, notnull, default, pk, hidden in reader.rows(
+        _COLUMNS_QUERY
+    ):
+        if table is None or table.name != table_name or table.schema != schemas[number]:
+            table = tables.get((schemas[number], table_name))
+            if table is None:
+                continue
+        if hidden == 1:
             continue
         declared = declared or ""
         computed = None
         if hidden in (2, 3):
             declared = _GENERATED_TYPE.sub("", declared)
             computed = _generated_expression(table.sql, name)
-        rowid_alias = False
         if pk:
             table.primary_key.append((pk, name))
-            # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
-            rowid_alias = (
-                pk_counts[(schema, table_name)] == 1
-                and declared.lower() == _ROWID_ALIAS_TYPE
-                and not _WITHOUT_ROWID.search(table.sql)
-            )
+            if len(table.primary_key) == 1:
+                single_keys.append(table)
         # Positional, in ColumnShape's field order: keywords cost twice as much per record.
         table.columns.append(
             ColumnShape(
@@ -162,28 +193,39 @@ def _read_columns(
                 declared,
                 not notnull,
                 None if default is None else str(default),
-                rowid_alias,
+                False,
                 computed,
             )
         )
+    for table in single_keys:
+        if len(table.primary_key) != 1:
+            continue
+        # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
+        name = table.primary_key[0][1]
+        column = next(column for column in table.columns if column.name == name)
+        if column.type.lower() == _ROWID_ALIAS_TYPE and not _without_rowid(table.sql):
+            column.autoincrement = True
+
+
+def _without_rowid(sql: str) -> bool:
+    # The clause can only follow the closing parenthesis of the column list.
+    return _WITHOUT_ROWID.search(sql, max(0, sql.rfind(")"))) is not None
 
 
 def _read_indexes(
-    connection: Connection,
-    schemas: list[str],
-    tables: dict[_TableKey, _Table],
-    index_statements: dict[_TableKey, str],
+    reader: _Reader, tables: dict[_TableKey, _Table], index_statements: dict[_TableKey, str]
 ) -> None:
+    schemas = reader.schemas
     grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in _union(connection, _INDEXES_QUERY, schemas):
-        grouped[(row[0], row[1], row[3])].append(row)
+    for row in reader.rows(_INDEXES_QUERY):
+        grouped[(schemas[row[0]], row[1], row[2])].append(row)
     for (schema, table_name, index_name), rows in grouped.items():
         table = tables.get((schema, table_name))
         if table is None:
             continue
-        rows.sort(key=lambda row: row[7])
-        unique, origin = bool(rows[0][4]), rows[0][5]
-        columns = [row[9] if row[8] != -2 else None for row in rows]
+        rows.sort(key=lambda row: row[6])
+        unique, origin = bool(rows[0][3]), rows[0][4]
+        columns = [row[8] if row[7] != -2 else None for row in rows]
         if origin == "pk":
             continue
         if origin == "u":
@@ -191,7 +233,7 @@ def _read_indexes(
             key = tuple(column or "" for column in columns)
             table.uniques.append(UniqueShape(names.get(key), key))
             continue
-        partial = bool(rows[0][6])
+        partial = bool(rows[0][5])
         elements: list[str] = []
         where = None
         if partial or None in columns:
@@ -204,7 +246,7 @@ def _read_indexes(
             for position, column in enumerate(columns)
             if column is None
         )
-        descending = tuple(bool(row[10]) for row in rows)
+        descending = tuple(bool(row[9]) for row in rows)
         table.indexes.append(
             IndexShape(
                 name=index_name,
@@ -217,12 +259,11 @@ def _read_indexes(
         )
 
 
-def _read_foreign_keys(
-    connection: Connection, schemas: list[str], tables: dict[_TableKey, _Table]
-) -> None:
+def _read_foreign_keys(reader: _Reader, tables: dict[_TableKey, _Table]) -> None:
+    schemas = reader.schemas
     grouped: dict[tuple[str, str, int], list[Any]] = defaultdict(list)
-    for row in _union(connection, _FOREIGN_KEYS_QUERY, schemas):
-        grouped[(row[0], row[1], row[2])].append(row)
+    for row in reader.rows(_FOREIGN_KEYS_QUERY):
+        grouped[(schemas[row[0]], row[1], row[2])].append(row)
     for (schema, table_name, _), rows in sorted(grouped.items(), key=lambda item: item[0]):
         table = tables.get((schema, table_name))
         if table is None:
