@@ -87,7 +87,7 @@ def as_database(
 
 def model_schemas(models: LoadedModels) -> set[str]:
     """The schemas that the models name explicitly with ``Table.schema``."""
-    return {table.schema for table in models.tables if table.schema}
+    return {table.schema for table in models.declared_tables if table.schema}
 
 
 def reflect_for_models(
@@ -390,20 +390,20 @@ def check(
             db_side.shape.warnings.append(
                 "Causes and probes need the live database; they were skipped for the snapshot."
             )
-    outcome = apply_ignore_rules(findings, ignore, today)
-    return Report(
-        dialect=db_side.shape.dialect,
-        url=db_side.label,
-        findings=outcome.findings,
-        fail_on=Severity(fail_on),
-        warnings=db_side.shape.warnings + outcome.notes,
-        schemas=list(db_side.targets),
-        ignored=outcome.ignored,
-        tables=compared_tables(loaded, db_side, findings, options),
-        models_path=next((m.__file__ for m in loaded.modules if m.__file__), None),
-        migrations=live.migrations,
-        probes=live.probes,
-    )
+        outcome = apply_ignore_rules(findings, ignore, today)
+        return Report(
+            dialect=db_side.shape.dialect,
+            url=db_side.label,
+            findings=outcome.findings,
+            fail_on=Severity(fail_on),
+            warnings=db_side.shape.warnings + outcome.notes,
+            schemas=list(db_side.targets),
+            ignored=outcome.ignored,
+            tables=compared_tables(loaded, db_side, findings, options),
+            models_path=next((m.__file__ for m in loaded.modules if m.__file__), None),
+            migrations=live.migrations,
+            probes=live.probes,
+        )
 
 
 @dataclass
@@ -527,7 +527,7 @@ def compared_tables(
 ) -> list[str]:
     """Every table the check looked at, as schema.table: the models' and the database's extras."""
     default = db_side.targets[0] if db_side.targets else db_side.shape.default_schema
-    keys = {(table.schema or default, table.name) for table in models.tables}
+    keys = {(table.schema or default, table.name) for table in models.declared_tables}
     keys |= {(finding.schema, finding.table) for finding in findings}
     names = {
         f"{schema}.{name}" if schema else name

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Enum, Index, Table, UniqueConstraint
+from sqlalchemy import ARRAY, CheckConstraint, Column, Enum, Index, Table, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError, NoReferencedTableError
 from sqlalchemy.sql.elements import (
@@ -52,22 +52,13 @@ def describe_models(
     shape = SchemaShape(dialect=dialect_family(dialect.name), default_schema=default_schema)
     locator = locator or SourceLocator(models)
     texts = CompiledTexts(dialect)
-    for table in models.tables:
-        table_shape = describe_table(table, dialect, default_schema, shape.warnings, locator, texts)
+    # The native enum types that columns use are gathered as the columns are described.
+    enums = shape.enums if dialect.name == "postgresql" else None
+    for table in models.declared_tables:
+        table_shape = describe_table(
+            table, dialect, default_schema, shape.warnings, locator, texts, enums
+        )
         shape.tables[(table_shape.schema, table_shape.name)] = table_shape
-        if dialect.name != "postgresql":
-            continue
-        for column in table.columns:
-            if (
-                not isinstance(column.type, Enum)
-                and getattr(column.type, "item_type", None) is None
-            ):
-                continue
-            enum = _native_enum(column, dialect)
-            if enum is not None:
-                schema = enum.schema or _enum_schema(table, default_schema)
-                labels = tuple(str(label) for label in enum.enums)
-                shape.enums[(schema, str(enum.name))] = EnumShape(str(enum.name), schema, labels)
     return shape
 
 
@@ -85,6 +76,24 @@ class CompiledTexts:
         self._dialect = dialect
         self._texts: dict[object, str] = {}
         self._clauses: dict[object, str] = {}
+        self._kinds: dict[type, str] = {}
+        self._domain_type = _domain_type(dialect)
+
+    def kind(self, column_type: Any) -> str:
+        """Whether a type is an enumeration, a PostgreSQL domain or neither, by its class."""
+        cls = type(column_type)
+        kind = self._kinds.get(cls)
+        if kind is None:
+            if issubclass(cls, Enum):
+                kind = _ENUM
+            elif issubclass(cls, ARRAY):
+                kind = _ARRAY
+            elif self._domain_type is not None and issubclass(cls, self._domain_type):
+                kind = _DOMAIN
+            else:
+                kind = _PLAIN
+            self._kinds[cls] = kind
+        return kind
 
     def clause(self, clause: Any) -> str:
         """The SQL text of a default or computed expression, literal values rendered inline."""
@@ -103,14 +112,30 @@ class CompiledTexts:
 
     def text(self, column_type: Any) -> str:
         """The DDL text of ``column_type`` in the dialect; CompileError when it has none."""
+        attributes = column_type.__dict__
+        if "_create_events" in attributes:
+            # A schema type (Boolean, Enum) carries its own event hooks and lookups, which are
+            # no part of how it compiles; keyed with them, no two such columns share a text.
+            attributes = {
+                name: tuple(value) if isinstance(value, list) else value
+                for name, value in attributes.items()
+                if name not in _EVENT_ATTRIBUTES
+            }
         try:
-            key = (type(column_type), *column_type.__dict__.items())
+            key = (type(column_type), *attributes.items())
             return self._texts[key]
         except KeyError:
             text = self._texts[key] = compile_type(column_type, self._dialect)
             return text
         except TypeError:
             return compile_type(column_type, self._dialect)
+
+
+# What the type classes keep besides the arguments they compile from.
+_EVENT_ATTRIBUTES = frozenset(
+    {"dispatch", "_create_events", "metadata", "_valid_lookup", "_object_lookup"}
+)
+_PLAIN, _ENUM, _ARRAY, _DOMAIN = "plain", "enum", "array", "domain"
 
 
 def _shareable_function(clause: Any) -> bool:
@@ -148,12 +173,13 @@ def describe_table(
     warnings: list[str],
     locator: Locator | None = None,
     texts: CompiledTexts | None = None,
+    enums: dict[tuple[str | None, str], EnumShape] | None = None,
 ) -> TableShape:
-    """One model table as a shape."""
+    """One model table as a shape; the native enum types its columns use go into ``enums``."""
     schema = table.schema or default_schema
     location = locator.table(table) if locator else None
     context = _ColumnContext(
-        table, dialect, default_schema, warnings, locator, texts or CompiledTexts(dialect)
+        table, dialect, default_schema, warnings, locator, texts or CompiledTexts(dialect), enums
     )
     columns = tuple(context.describe(column) for column in table.columns)
     _warn_checks(table, warnings)
@@ -250,49 +276,52 @@ class _ColumnContext:
         warnings: list[str],
         locator: Locator | None,
         texts: CompiledTexts,
+        enums: dict[tuple[str | None, str], EnumShape] | None = None,
     ) -> None:
         self.table = table
+        self.enums = enums
         self.dialect = dialect
         self.default_schema = default_schema
         self.warnings = warnings
         self.locator = locator
         self.texts = texts
-        self.domain_type = _domain_type(dialect)
         self.autoincrement_column = table.autoincrement_column
 
     def describe(self, column: Column[Any]) -> ColumnShape:
         """One column as a shape."""
-        table, dialect = self.table, self.dialect
         column_type = column.type
-        domain: Any = (
-            column_type if self.domain_type and isinstance(column_type, self.domain_type) else None
-        )
+        kind = self.texts.kind(column_type)
+        domain: Any = column_type if kind is _DOMAIN else None
         try:
             # The catalog reports a domain column by its base type, NOT NULL and default.
             type_text = self.texts.text(domain.data_type if domain else column_type)
         except CompileError as error:
             self.warnings.append(
-                f"The type of {table.name}.{column.name} cannot be rendered for {dialect.name} "
-                f"({error}); its type was not compared."
+                f"The type of {self.table.name}.{column.name} cannot be rendered for "
+                f"{self.dialect.name} ({error}); its type was not compared."
             )
             type_text = "?"
 
         enum_name = enum_schema = None
         labels: tuple[str, ...] | None = None
-        if isinstance(column_type, Enum):
-            labels = tuple(str(label) for label in column_type.enums)
-            if _native_enum(column, dialect) is not None:
-                enum_name = str(column_type.name)
-                enum_schema = column_type.schema or _enum_schema(table, self.default_schema)
+        if self.enums is not None and kind is not _PLAIN:
+            self._gather_enum(column)
+        if kind is _ENUM:
+            labels = tuple(str(label) for label in column_type.enums)  # type: ignore[attr-defined]
+            if _native_enum(column, self.dialect) is not None:
+                enum_name = str(column_type.name)  # type: ignore[attr-defined]
+                enum_schema = column_type.schema or _enum_schema(  # type: ignore[attr-defined]
+                    self.table, self.default_schema
+                )
 
         computed = None
         if column.computed is not None:
-            computed = _compile_clause(column.computed.sqltext, dialect)
+            computed = _compile_clause(column.computed.sqltext, self.dialect)
         default = None
         if column.server_default is not None:
-            default = _describe_default(column, dialect, self.texts)
+            default = _describe_default(column, self.dialect, self.texts)
         if domain is not None and default is None and domain.default is not None:
-            default = _compile_clause(domain.default, dialect)
+            default = _compile_clause(domain.default, self.dialect)
 
         # Positional, in ColumnShape's field order: keywords cost twice as much per record.
         return ColumnShape(
@@ -305,8 +334,15 @@ class _ColumnContext:
             enum_name,
             enum_schema,
             labels,
-            self.locator.column(table, column.name) if self.locator else None,
+            self.locator.column(self.table, column.name) if self.locator else None,
         )
+
+    def _gather_enum(self, column: Column[Any]) -> None:
+        enum = _native_enum(column, self.dialect)
+        if enum is not None and self.enums is not None:
+            schema = enum.schema or _enum_schema(self.table, self.default_schema)
+            labels = tuple(str(label) for label in enum.enums)
+            self.enums[(schema, str(enum.name))] = EnumShape(str(enum.name), schema, labels)
 
 
 def _domain_type(dialect: Dialect) -> type | None:

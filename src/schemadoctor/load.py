@@ -46,6 +46,12 @@ class LoadedModels:
             self._order = (sizes, tables)
         return list(self._order[1])
 
+    @property
+    def declared_tables(self) -> list[Any]:
+        """Every Table of every MetaData in the order declared, for work that needs no
+        dependency order (describing and comparing them): sorting costs time at scale."""
+        return [table for metadata in self.metadata for table in metadata.tables.values()]
+
 
 def _ordered_tables(metadata: MetaData) -> list[Any]:
     # A foreign key to a table outside the models (hand-written models for part of a schema)
