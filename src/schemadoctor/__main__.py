@@ -1,6 +1,6 @@
 """Allow ``python -m schemadoctor``."""
 
-from schemadoctor.cli import main
+from schemadoctor.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()
