@@ -138,8 +138,9 @@ def reflect_in_batches(
         progress("reflect", 0, len(schemas))
 
     if database is None or jobs <= 1 or len(batches) == 1:
+        # One batch at a time: a reader may take one more pooled connection beside this one.
         for batch in batches:
-            shapes.append(reflect_connection(connection, batch, default_schema))
+            shapes.append(reflect_connection(connection, batch, default_schema, database))
             done += len(batch)
             if progress:
                 progress("reflect", done, len(schemas))

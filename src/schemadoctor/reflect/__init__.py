@@ -61,16 +61,26 @@ def _some(names: list[str]) -> str:
 
 
 def reflect_connection(
-    connection: Connection, schemas: Sequence[str], default_schema: str | None
+    connection: Connection,
+    schemas: Sequence[str],
+    default_schema: str | None,
+    database: Database | None = None,
 ) -> SchemaShape:
-    """Reflect the given schemas on an open connection with the dialect's batched reader."""
+    """Reflect the given schemas on an open connection with the dialect's batched reader.
+
+    With ``database``, a reader may open one more connection to it and read part of the catalog
+    there at the same time (MySQL and MariaDB, whose catalog queries each open every table).
+    """
     dialect = connection.dialect.name
     if dialect == "sqlite":
         from schemadoctor.reflect import sqlite as reader
     elif dialect == "postgresql":
         from schemadoctor.reflect import postgresql as reader  # type: ignore[no-redef]
     elif dialect in ("mysql", "mariadb"):
-        from schemadoctor.reflect import mysql as reader  # type: ignore[no-redef]
+        from schemadoctor.reflect import mysql
+
+        sibling = database.connect if database is not None else None
+        return mysql.reflect_schemas(connection, list(schemas), default_schema, sibling)
     else:
         from schemadoctor.reflect import inspector as reader  # type: ignore[no-redef]
     return reader.reflect_schemas(connection, list(schemas), default_schema)
@@ -83,7 +93,7 @@ def reflect_database(database: Database, schemas: Sequence[str | None] = (None,)
             default_schema = default_schema_of(connection)
             resolved = resolve_schemas(connection, schemas or [None], default_schema)
             logger.info("Reflecting schemas %s of %s", resolved, database.masked_url)
-            return reflect_connection(connection, resolved, default_schema)
+            return reflect_connection(connection, resolved, default_schema, database)
     except SchemaDoctorError:
         raise
     except SQLAlchemyError as error:

@@ -9,12 +9,18 @@ as ``NULL``, MySQL 8 leaves literals bare and marks expressions ``DEFAULT_GENERA
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from schemadoctor.reflect.rows import plain_rows
 from schemadoctor.schema import ColumnShape, ForeignKeyShape, IndexShape, SchemaShape, TableShape
@@ -38,6 +44,30 @@ WHERE TABLE_SCHEMA IN :schemas
 ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION
 """
 
+# MariaDB 10.5 and newer aggregate each table's rows into one JSON array on the server:
+# PyMySQL decodes every field of every row in Python, which cost more than the query itself;
+# one JSON text per table is decoded by the json module instead.
+_COLUMNS_GROUPED_QUERY = """
+SELECT TABLE_SCHEMA, TABLE_NAME,
+       JSON_ARRAYAGG(JSON_ARRAY(COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
+                                GENERATION_EXPRESSION) ORDER BY ORDINAL_POSITION)
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA IN :schemas
+GROUP BY TABLE_SCHEMA, TABLE_NAME
+"""
+
+_INDEXES_GROUPED_QUERY = """
+SELECT TABLE_SCHEMA, TABLE_NAME,
+       JSON_ARRAYAGG(JSON_ARRAY(INDEX_NAME, NON_UNIQUE, COLUMN_NAME, COLLATION)
+                     ORDER BY INDEX_NAME, SEQ_IN_INDEX)
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA IN :schemas
+GROUP BY TABLE_SCHEMA, TABLE_NAME
+"""
+
+# JSON_ARRAYAGG is cut at group_concat_max_len (1 MiB by default): a wide table would not fit.
+_AGGREGATE_LIMIT = "SET SESSION group_concat_max_len = 4294967295"
+
 # EXPRESSION is MySQL 8's functional key part; MariaDB has no such column.
 _INDEXES_QUERY = """
 SELECT {schema}TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, COLLATION{expression}
@@ -59,6 +89,26 @@ SELECT {schema}TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE
 FROM information_schema.REFERENTIAL_CONSTRAINTS
 WHERE CONSTRAINT_SCHEMA IN :schemas
 """
+
+# MariaDB's InnoDB dictionary holds every foreign key without opening a single table, where the
+# two queries above open all of them (a quarter of the reflection at 3,000 tables). It needs the
+# PROCESS privilege and spells a name with anything but letters, digits and '_' in its file-name
+# encoding ('@' escapes); otherwise the two queries above are used.
+_INNODB_FOREIGN_QUERY = """
+SELECT ID, FOR_NAME, REF_NAME, TYPE FROM information_schema.INNODB_SYS_FOREIGN
+WHERE SUBSTRING_INDEX(FOR_NAME, '/', 1) IN :schemas
+"""
+
+_INNODB_FOREIGN_COLUMNS_QUERY = """
+SELECT ID, FOR_COL_NAME, REF_COL_NAME, POS FROM information_schema.INNODB_SYS_FOREIGN_COLS
+WHERE SUBSTRING_INDEX(ID, '/', 1) IN :schemas
+"""
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+# The TYPE bits of an InnoDB foreign key; no bit is RESTRICT.
+_INNODB_ON_DELETE = {1: "CASCADE", 2: "SET NULL", 16: "NO ACTION"}
+_INNODB_ON_UPDATE = {4: "CASCADE", 8: "SET NULL", 32: "NO ACTION"}
 
 _CHECKS_QUERY = """
 SELECT {schema}TABLE_NAME, CHECK_CLAUSE
@@ -89,22 +139,71 @@ def _fetch(connection: Connection, sql: str, schemas: list[str], **parameters: A
     return list(rows)
 
 
+# A table's rows of one catalog query: (schema, table, [row without schema and table, ...]).
+_Group = tuple[str, str, list[Sequence[Any]]]
+
+
+def _aggregates(connection: Connection) -> bool:
+    """Whether the server aggregates rows into JSON (MariaDB 10.5 and newer)."""
+    version = connection.dialect.server_version_info or ()
+    return bool(getattr(connection.dialect, "is_mariadb", False)) and version[:2] >= (10, 5)
+
+
+def _groups(
+    connection: Connection, sql: str, grouped_sql: str, schemas: list[str], aggregate: bool
+) -> list[_Group]:
+    """The rows of ``sql`` table by table, aggregated on the server when ``aggregate``."""
+    if aggregate:
+        statement = text(grouped_sql).bindparams(bindparam("schemas", expanding=True))
+        rows = plain_rows(connection.execute(statement, {"schemas": schemas}))
+        return [(schema, table, json.loads(values)) for schema, table, values in rows]
+    return [
+        (schema, table, [row[2:] for row in rows])
+        for (schema, table), rows in itertools.groupby(
+            _fetch(connection, sql, schemas), key=lambda row: (row[0], row[1])
+        )
+    ]
+
+
 def reflect_schemas(
-    connection: Connection, schemas: list[str], default_schema: str | None
+    connection: Connection,
+    schemas: list[str],
+    default_schema: str | None,
+    sibling: Callable[[], AbstractContextManager[Connection]] | None = None,
 ) -> SchemaShape:
-    """Reflect every base table of the given schemas (databases) in five or six queries."""
+    """Reflect every base table of the given schemas (databases) in five to eight queries.
+
+    With ``sibling``, a second connection it opens reads the tables, indexes and foreign keys
+    while this one reads the columns: each information_schema query opens every table, and
+    the server does that for both at once.
+    """
     shape = SchemaShape(dialect="mysql", default_schema=default_schema)
     if not schemas:
         return shape
     schemas = list(schemas)
     is_mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+    aggregate = _aggregates(connection)
 
-    tables = {(row[0], row[1]) for row in _fetch(connection, _TABLES_QUERY, schemas)}
-    column_rows = _fetch(connection, _COLUMNS_QUERY, schemas)
-    json_columns = _read_json_columns(connection, schemas, column_rows) if is_mariadb else set()
-    columns = _read_columns(column_rows, is_mariadb, json_columns)
-    primary_keys, indexes = _read_indexes(connection, schemas, is_mariadb)
-    foreign_keys = _read_foreign_keys(connection, schemas)
+    def read_keys_beside() -> _Keys:
+        assert sibling is not None
+        with sibling() as other:
+            if aggregate:
+                other.exec_driver_sql(_AGGREGATE_LIMIT)
+            return _read_keys(other, schemas, is_mariadb, aggregate)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reflect-keys") as pool:
+        keys = pool.submit(read_keys_beside) if sibling is not None else None
+        if aggregate:
+            connection.exec_driver_sql(_AGGREGATE_LIMIT)
+        groups = _groups(connection, _COLUMNS_QUERY, _COLUMNS_GROUPED_QUERY, schemas, aggregate)
+        json_columns = _read_json_columns(connection, schemas, groups) if is_mariadb else set()
+        columns = _read_columns(groups, is_mariadb, json_columns)
+        if keys is not None:
+            tables, primary_keys, indexes, foreign_keys = keys.result()
+        else:
+            tables, primary_keys, indexes, foreign_keys = _read_keys(
+                connection, schemas, is_mariadb, aggregate
+            )
 
     for key in sorted(tables):
         shape.tables[key] = TableShape(
@@ -119,15 +218,39 @@ def reflect_schemas(
     return shape
 
 
+# The base tables, their primary keys, indexes and foreign keys.
+_Keys = tuple[
+    set[_TableKey],
+    dict[_TableKey, tuple[str, ...]],
+    dict[_TableKey, list[IndexShape]],
+    dict[_TableKey, list[ForeignKeyShape]],
+]
+
+
+def _read_keys(
+    connection: Connection, schemas: list[str], is_mariadb: bool, aggregate: bool
+) -> _Keys:
+    tables = {(row[0], row[1]) for row in _fetch(connection, _TABLES_QUERY, schemas)}
+    primary_keys, indexes = _read_indexes(connection, schemas, is_mariadb, aggregate)
+    foreign_keys = None
+    if is_mariadb and all(_PLAIN_NAME.fullmatch(schema) for schema in schemas):
+        foreign_keys = _read_innodb_foreign_keys(connection, schemas, tables)
+    if foreign_keys is None:
+        foreign_keys = _read_foreign_keys(connection, schemas)
+    return tables, primary_keys, indexes, foreign_keys
+
+
 def _read_json_columns(
-    connection: Connection, schemas: list[str], column_rows: list[Any]
+    connection: Connection, schemas: list[str], groups: list[_Group]
 ) -> set[tuple[str, ...]]:
     """MariaDB stores JSON as LONGTEXT with CHECK (json_valid(column))."""
     # Only a table with a LONGTEXT column can hold one; asking for those tables alone spares
     # MariaDB opening every table of the schema.
     # Limitation: json_valid() on a column of another type (TEXT, VARCHAR) is not read as JSON,
     # though the reference reader does — widening the candidates to every text column lifts it.
-    candidates = sorted({row[1] for row in column_rows if row[3].lower() == "longtext"})
+    candidates = sorted(
+        {table for _, table, rows in groups if any(row[1].lower() == "longtext" for row in rows)}
+    )
     if not candidates:
         return set()
     found: set[tuple[str, ...]] = set()
@@ -139,28 +262,31 @@ def _read_json_columns(
 
 
 def _read_columns(
-    rows: list[Any], is_mariadb: bool, json_columns: set[tuple[str, ...]]
+    groups: list[_Group], is_mariadb: bool, json_columns: set[tuple[str, ...]]
 ) -> dict[_TableKey, list[ColumnShape]]:
-    columns: dict[_TableKey, list[ColumnShape]] = defaultdict(list)
-    for schema, table, name, column_type, is_nullable, default, extra, generation in rows:
-        extra = (extra or "").lower()
-        generated = "generated" in extra and "default_generated" not in extra
-        is_json = (schema, table, name) in json_columns
-        data_type = column_type.split("(", 1)[0].split(" ", 1)[0]
-        columns[(schema, table)].append(
-            ColumnShape(
-                name=name,
-                type="JSON" if is_json else column_type,
-                nullable=is_nullable == "YES",
-                default=None if generated else _default(default, extra, data_type, is_mariadb),
-                autoincrement="auto_increment" in extra,
-                # SHOW CREATE TABLE, which the reference reader parses, wraps it in parentheses.
-                computed=f"({generation})" if generated else None,
-                enum_name=None,
-                enum_schema=None,
-                enum_labels=_labels(column_type),
+    columns: dict[_TableKey, list[ColumnShape]] = {}
+    for schema, table, rows in groups:
+        table_columns = columns[(schema, table)] = []
+        for name, column_type, is_nullable, default, extra, generation in rows:
+            extra = (extra or "").lower()
+            generated = "generated" in extra and "default_generated" not in extra
+            is_json = bool(json_columns) and (schema, table, name) in json_columns
+            data_type = column_type.split("(", 1)[0].split(" ", 1)[0]
+            # Positional, in ColumnShape's field order: keywords cost twice as much per record.
+            table_columns.append(
+                ColumnShape(
+                    name,
+                    "JSON" if is_json else column_type,
+                    is_nullable == "YES",
+                    None if generated else _default(default, extra, data_type, is_mariadb),
+                    "auto_increment" in extra,
+                    # SHOW CREATE TABLE, which the reference reader parses, wraps it in ().
+                    f"({generation})" if generated else None,
+                    None,
+                    None,
+                    _labels(column_type),
+                )
             )
-        )
     return columns
 
 
@@ -188,27 +314,30 @@ def _default(default: str | None, extra: str, data_type: str, is_mariadb: bool) 
 
 
 def _read_indexes(
-    connection: Connection, schemas: list[str], is_mariadb: bool
+    connection: Connection, schemas: list[str], is_mariadb: bool, aggregate: bool
 ) -> tuple[dict[_TableKey, tuple[str, ...]], dict[_TableKey, list[IndexShape]]]:
     sql = _INDEXES_QUERY.replace("{expression}", "" if is_mariadb else ", EXPRESSION")
     grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in _fetch(connection, sql, schemas):
-        grouped[(row[0], row[1], row[2])].append(row)
+    grouped_rows = _groups(connection, sql, _INDEXES_GROUPED_QUERY, schemas, aggregate)
+    for schema, table, rows in grouped_rows:
+        for row in rows:
+            grouped[(schema, table, row[0])].append(row)
 
     primary_keys: dict[_TableKey, tuple[str, ...]] = {}
     indexes: dict[_TableKey, list[IndexShape]] = defaultdict(list)
     for (schema, table, name), index_rows in grouped.items():
-        columns = tuple(row[4] for row in index_rows)
+        # Each row: name, NON_UNIQUE, column, collation ('D' is descending), expression.
+        columns = tuple(row[2] for row in index_rows)
         if name == "PRIMARY":
             primary_keys[(schema, table)] = tuple(column or "" for column in columns)
             continue
-        descending = tuple(row[5] == "D" for row in index_rows)
-        expressions = () if is_mariadb else tuple(row[6] for row in index_rows if row[4] is None)
+        descending = tuple(row[3] == "D" for row in index_rows)
+        expressions = () if is_mariadb else tuple(row[4] for row in index_rows if row[2] is None)
         indexes[(schema, table)].append(
             IndexShape(
                 name=name,
                 columns=columns,
-                unique=not int(index_rows[0][3]),
+                unique=not int(index_rows[0][1]),
                 expressions=tuple(expression for expression in expressions if expression),
                 descending=descending if any(descending) else (),
             )
@@ -248,6 +377,57 @@ def _read_foreign_keys(
             )
         )
     return foreign_keys
+
+
+def _read_innodb_foreign_keys(
+    connection: Connection, schemas: list[str], tables: set[_TableKey]
+) -> dict[_TableKey, list[ForeignKeyShape]] | None:
+    """The foreign keys from MariaDB's InnoDB dictionary; None when it cannot tell them."""
+    try:
+        keys = plain_rows(connection.execute(_bind(_INNODB_FOREIGN_QUERY), {"schemas": schemas}))
+        key_columns = plain_rows(
+            connection.execute(_bind(_INNODB_FOREIGN_COLUMNS_QUERY), {"schemas": schemas})
+        )
+    except DBAPIError as error:
+        # No PROCESS privilege (1227), or a server without the table (1109): the usual way.
+        if error.orig is None or error.orig.args[:1] not in ((1227,), (1109,)):
+            raise
+        return None
+    columns: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for key_id, column, referred_column, position in key_columns:
+        columns[key_id].append((position, column, referred_column))
+
+    foreign_keys: dict[_TableKey, list[ForeignKeyShape]] = defaultdict(list)
+    for key_id, table_path, referred_path, flags in sorted(keys):
+        if "@" in key_id + table_path + referred_path or key_id not in columns:
+            return None
+        name = key_id.split("/", 1)[1]
+        table = table_path.split("/", 1)
+        referred_schema, referred_table = referred_path.split("/", 1)
+        if (table[0], table[1]) not in tables:
+            # Names stored in another case than the catalog shows (lower_case_table_names).
+            return None
+        pairs = sorted(columns[key_id])
+        foreign_keys[(table[0], table[1])].append(
+            ForeignKeyShape(
+                name,
+                tuple(column for _, column, _ in pairs),
+                referred_schema,
+                referred_table,
+                tuple(referred for _, _, referred in pairs),
+                _action(_rule(flags, _INNODB_ON_DELETE)),
+                _action(_rule(flags, _INNODB_ON_UPDATE)),
+            )
+        )
+    return foreign_keys
+
+
+def _rule(flags: int, rules: dict[int, str]) -> str | None:
+    return next((rule for bit, rule in rules.items() if flags & bit), None)
+
+
+def _bind(sql: str) -> Any:
+    return text(sql).bindparams(bindparam("schemas", expanding=True))
 
 
 _QUOTED = re.compile(r"`(?:``|[^`])*`")

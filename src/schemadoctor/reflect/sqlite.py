@@ -38,6 +38,9 @@ from schemadoctor.schema import (
 
 _TableKey = tuple[str, str]
 
+# Whether to ask for JSON first (tests read the same database both ways).
+JSON_ROWS = True
+
 # Each query is its select list and its FROM clause; {schema} is the schema's bound name and
 # {main} its sqlite_schema. Every row starts with the schema's position in the list read.
 _NOT_INTERNAL = "m.name NOT LIKE 'sqlite~_%' ESCAPE '~'"
@@ -123,7 +126,7 @@ class _Reader:
     def __init__(self, connection: Connection, schemas: list[str]) -> None:
         self.connection = connection
         self.schemas = schemas
-        self.as_json = True
+        self.as_json = JSON_ROWS
 
     def rows(self, query: tuple[tuple[str, ...], str]) -> list[Sequence[Any]]:
         """The query's rows over every schema, each starting with its schema's position."""
