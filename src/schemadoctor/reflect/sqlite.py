@@ -37,6 +37,8 @@ from schemadoctor.schema import (
 )
 
 _TableKey = tuple[str, str]
+# A catalog query: its select list and its FROM clause.
+_Query = tuple[tuple[str, ...], str]
 
 # Whether to ask for JSON first (tests read the same database both ways).
 JSON_ROWS = True
@@ -100,6 +102,10 @@ def reflect_schemas(
     if not schemas:
         return shape
     reader = _Reader(connection, schemas)
+    # All four queries first: the library lets go of the interpreter while it runs them and
+    # builds their JSON, so the models are described on the other thread meanwhile; the
+    # records are built afterwards.
+    reader.prefetch([_STATEMENTS_QUERY, _COLUMNS_QUERY, _INDEXES_QUERY, _FOREIGN_KEYS_QUERY])
     tables, index_statements = _read_statements(reader)
 
     _read_columns(reader, tables)
@@ -127,9 +133,24 @@ class _Reader:
         self.connection = connection
         self.schemas = schemas
         self.as_json = JSON_ROWS
+        self._fetched: dict[_Query, str | list[Sequence[Any]]] = {}
 
-    def rows(self, query: tuple[tuple[str, ...], str]) -> list[Sequence[Any]]:
+    def prefetch(self, queries: list[_Query]) -> None:
+        """Run the queries now; ``rows`` then decodes what each returned."""
+        for query in queries:
+            self._fetched[query] = self._fetch(query)
+
+    def rows(self, query: _Query) -> list[Sequence[Any]]:
         """The query's rows over every schema, each starting with its schema's position."""
+        fetched = self._fetched.pop(query, None)
+        if fetched is None:
+            fetched = self._fetch(query)
+        if isinstance(fetched, str):
+            return list(json.loads(fetched)) if fetched else []
+        return fetched
+
+    def _fetch(self, query: _Query) -> str | list[Sequence[Any]]:
+        """The query's JSON text, or its rows where the library has no JSON functions."""
         columns, source = query
         quote = self.connection.dialect.identifier_preparer.quote_identifier
         branches = " UNION ALL ".join(
@@ -140,12 +161,13 @@ class _Reader:
             for number, schema in enumerate(self.schemas)
         )
         parameters = {f"schema_{number}": schema for number, schema in enumerate(self.schemas)}
-        if self.as_json:
+        # The statements are a few long texts per table: escaping them into JSON costs SQLite
+        # ten times more than handing over the rows.
+        if self.as_json and query is not _STATEMENTS_QUERY:
             values = ", ".join(["s", *(f"c{position}" for position in range(len(columns)))])
             statement = f"SELECT json_group_array(json_array({values})) FROM ({branches})"
             try:
-                result = self.connection.execute(text(statement), parameters).scalar_one()
-                return list(json.loads(result)) if result else []
+                return self.connection.execute(text(statement), parameters).scalar_one() or ""
             except OperationalError as error:
                 # A library built without JSON functions (SQLITE_OMIT_JSON): read rows instead.
                 if "json_" not in str(error.orig):
