@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 
 from schemadoctor.compare.defaults import normalize_default
 from schemadoctor.compare.types import (
@@ -93,26 +94,20 @@ def _pair_key(
     model: ColumnShape, db: ColumnShape, in_primary_key: bool, same_key: bool
 ) -> _PairKey:
     """Everything ``_compare_column`` looks at besides the names, which only its messages use."""
-    return (
-        model.type,
-        model.nullable,
-        model.default,
-        model.autoincrement,
-        model.computed,
-        model.enum_name,
-        model.enum_schema,
-        model.enum_labels,
-        db.type,
-        db.nullable,
-        db.default,
-        db.autoincrement,
-        db.computed,
-        db.enum_name,
-        db.enum_schema,
-        db.enum_labels,
-        in_primary_key,
-        same_key,
-    )
+    return (_FACTS(model), _FACTS(db), in_primary_key, same_key)
+
+
+# The facts of one column that _compare_column reads, gathered in one call.
+_FACTS = attrgetter(
+    "type",
+    "nullable",
+    "default",
+    "autoincrement",
+    "computed",
+    "enum_name",
+    "enum_schema",
+    "enum_labels",
+)
 
 
 def _extra_column(table: TableShape, column: ColumnShape) -> Finding:
