@@ -7,11 +7,15 @@ SQLite: rows as one JSON array or row by row. Each pair reflects the same real d
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from schemadoctor.connect import open_database
+from schemadoctor.errors import DatabaseUnreachableError
 from schemadoctor.reflect import mysql as mysql_reader
 from schemadoctor.reflect import reflect_connection
 from schemadoctor.reflect import sqlite as sqlite_reader
@@ -170,3 +174,25 @@ def test_sqlite_json_rows_equal_rows_one_by_one(sqlite_url, writable_engine, mon
 
     assert len(as_json.tables) == len(_ACTIONS) + 2
     assert as_json.tables == one_by_one.tables
+
+
+@pytest.mark.mysql
+def test_no_second_connection_reads_everything_on_the_first(mariadb_schema):
+    url, schema, other = mariadb_schema
+    database = open_database(url)
+    opened: list[str] = []
+
+    @contextlib.contextmanager
+    def refused() -> Iterator[sa.Connection]:
+        opened.append("refused")
+        raise DatabaseUnreachableError("Too many connections.")
+        yield  # pragma: no cover
+
+    try:
+        with database.connect() as connection:
+            alone = mysql_reader.reflect_schemas(connection, [schema, other], schema, refused)
+    finally:
+        database.dispose()
+
+    assert opened == ["refused"]
+    assert alone.tables == _reflect(url, [schema, other]).tables

@@ -9,6 +9,7 @@ as ``NULL``, MySQL 8 leaves literals bare and marks expressions ``DEFAULT_GENERA
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -22,6 +23,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from schemadoctor.errors import SchemaDoctorError
 from schemadoctor.reflect.rows import plain_rows
 from schemadoctor.schema import ColumnShape, ForeignKeyShape, IndexShape, SchemaShape, TableShape
 
@@ -184,9 +186,14 @@ def reflect_schemas(
     is_mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
     aggregate = _aggregates(connection)
 
-    def read_keys_beside() -> _Keys:
+    def read_keys_beside() -> _Keys | None:
         assert sibling is not None
-        with sibling() as other:
+        with contextlib.ExitStack() as stack:
+            try:
+                other = stack.enter_context(sibling())
+            except SchemaDoctorError:
+                # No second connection to be had (max_connections reached): this one reads.
+                return None
             if aggregate:
                 other.exec_driver_sql(_AGGREGATE_LIMIT)
             return _read_keys(other, schemas, is_mariadb, aggregate)
@@ -198,12 +205,10 @@ def reflect_schemas(
         groups = _groups(connection, _COLUMNS_QUERY, _COLUMNS_GROUPED_QUERY, schemas, aggregate)
         json_columns = _read_json_columns(connection, schemas, groups) if is_mariadb else set()
         columns = _read_columns(groups, is_mariadb, json_columns)
-        if keys is not None:
-            tables, primary_keys, indexes, foreign_keys = keys.result()
-        else:
-            tables, primary_keys, indexes, foreign_keys = _read_keys(
-                connection, schemas, is_mariadb, aggregate
-            )
+        read_beside = keys.result() if keys is not None else None
+        tables, primary_keys, indexes, foreign_keys = read_beside or _read_keys(
+            connection, schemas, is_mariadb, aggregate
+        )
 
     for key in sorted(tables):
         shape.tables[key] = TableShape(
