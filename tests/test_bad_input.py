@@ -273,6 +273,19 @@ def test_wrong_password_in_the_environment_is_not_warned_about(mysql_url, chat_c
     assert "warning:" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "named"), [("charset=bogus", "(charset)"), ("nosuchoption=1", "(nosuchoption)")]
+)
+def test_url_option_the_driver_rejects(mysql_url, chat_check, option, named):
+    url = make_url(mysql_url).set(password=PASSWORD).render_as_string(hide_password=False)
+
+    result = chat_check(env={"SCHEMADOCTOR_DATABASE_URL": f"{url}?{option}"})
+
+    message = assert_bad_input(result, "driver rejected the options of")
+    assert named in message
+    assert "check the query options" in message
+
+
 @pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
 def test_missing_database(request, chat_check, dialect):
     server_url = request.getfixturevalue(f"{dialect}_url")

@@ -194,6 +194,17 @@ class Database:
                     error, self.url, "Connecting to the database"
                 ) from error
             raise DatabaseUnreachableError(describe_connect_error(error, self.url)) from error
+        except (TypeError, AttributeError, ValueError, LookupError) as error:
+            # A driver given an option it does not know (or a bad value) fails in Python before
+            # it reaches the server; only the URL's query options can have caused that.
+            if not self.url.query:
+                raise
+            options = ", ".join(sorted(self.url.query))
+            raise DatabaseUnreachableError(
+                f"The {self.url.get_driver_name()} driver rejected the options of "
+                f"{self.masked_url} ({options}): {mask_text(str(error), self.url)}; "
+                "check the query options after '?' in the URL."
+            ) from error
         try:
             _start_transaction(connection, self.read_only, self.timeouts)
             if connection.dialect.name in ("mysql", "mariadb"):
