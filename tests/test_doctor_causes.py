@@ -90,6 +90,10 @@ def test_out_of_band_and_model_change_are_told_apart(db_url, run_cli, writable_e
         in findings[("conversations", "archived_at")]["cause_detail"]
     )
     assert "outside the migrations" in findings[("users", "display_name")]["cause_detail"]
+    hints = {subject: f["hint"] for subject, f in findings.items()}
+    assert hints[("conversations", "archived_at")].startswith("Write the migration that")
+    assert hints[("conversations", "workflow_config")].startswith("Run `alembic upgrade head`")
+    assert "removed by hand" in hints[("users", "display_name")]
 
 
 def test_column_added_by_hand_at_head_is_out_of_band(db_url, run_cli, writable_engine):

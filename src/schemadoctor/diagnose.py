@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from schemadoctor.compare import CompareOptions, compare_schemas
 from schemadoctor.describe import describe_models
-from schemadoctor.findings import Cause, Finding
+from schemadoctor.findings import Cause, Finding, Kind
 from schemadoctor.load import LoadedModels
 from schemadoctor.migrations import (
     MigrationScripts,
@@ -96,8 +96,33 @@ def diagnose(
     labelled = []
     for finding in findings:
         cause, detail = _cause(finding, diagnosis)
-        labelled.append(replace(finding, cause=cause.value, cause_detail=detail))
+        labelled.append(
+            replace(
+                finding,
+                cause=cause.value,
+                cause_detail=detail,
+                hint=_hint(finding, cause, state) or finding.hint,
+            )
+        )
     return labelled
+
+
+def _hint(finding: Finding, cause: Cause, state: MigrationState) -> str | None:
+    """For a missing table or column, whose own hint assumes a migration exists to be run,
+    the hint its cause calls for; None keeps the finding's own."""
+    if finding.kind not in (Kind.MISSING_TABLE, Kind.MISSING_COLUMN):
+        return None
+    what = "table" if finding.kind is Kind.MISSING_TABLE else "column"
+    if cause is Cause.PENDING_MIGRATION:
+        return f"Run `{state.upgrade_command}`: a pending revision creates the {what}."
+    if cause is Cause.MISSING_MIGRATION:
+        return f"Write the migration that creates the {what} (`{FIX_ALEMBIC}` drafts it)."
+    if cause is Cause.OUT_OF_BAND:
+        return (
+            f"The migrations created the {what} and it was removed by hand: restore it with "
+            "`schemadoctor fix`, or drop it from the models and the migrations."
+        )
+    return None
 
 
 def _cause(finding: Finding, diagnosis: Diagnosis) -> tuple[Cause, str]:
