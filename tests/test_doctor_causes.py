@@ -26,8 +26,8 @@ def _check(run_cli, url, *args, models=MODELS, ini=ALEMBIC_INI):
     return result
 
 
-def _json(run_cli, url, **kw):
-    result = _check(run_cli, url, "--format", "json", **kw)
+def _json(run_cli, url, *args, **kw):
+    result = _check(run_cli, url, "--format", "json", *args, **kw)
     assert result.exit_code in (0, 1), result.stderr
     return result, json.loads(result.stdout)
 
@@ -149,3 +149,29 @@ def test_a_migration_that_fails_to_replay_gives_unknown_with_the_reason(
     assert finding["cause"] == "unknown"
     assert "0e0e0e0e0e0e" in finding["cause_detail"]
     assert "no_such_table" in finding["cause_detail"]
+
+
+def test_every_drifted_tenant_schema_is_diagnosed_against_its_own_version_table(
+    postgresql_url, run_cli, writable_engine
+):
+    # Schema-per-tenant: each tenant holds its tables and its alembic_version, reached through
+    # the search_path; tenant_a is at head, tenant_b one behind, tenant_c lost a column by hand.
+    with writable_engine(postgresql_url).begin() as connection:
+        for tenant in ("tenant_a", "tenant_b", "tenant_c"):
+            connection.execute(text(f"CREATE SCHEMA {tenant}"))
+    for tenant in ("tenant_a", "tenant_b", "tenant_c"):
+        tenant_url = f"{postgresql_url}?options=-csearch_path%3D{tenant}"
+        build_one_behind(tenant_url)
+        if tenant != "tenant_b":
+            upgrade(tenant_url)
+    with writable_engine(postgresql_url).begin() as connection:
+        connection.execute(text("ALTER TABLE tenant_c.users DROP COLUMN display_name"))
+
+    _, report = _json(run_cli, postgresql_url, "--schema", "tenant_*")
+
+    causes = {(f["schema"], f["column"]): f["cause"] for f in report["findings"]}
+    assert causes == {
+        ("tenant_b", "workflow_config"): "pending_migration",
+        ("tenant_c", "display_name"): "out_of_band",
+    }
+    assert report["schemas"] == ["tenant_a", "tenant_b", "tenant_c"]

@@ -224,38 +224,42 @@ def diagnose_report(
     options: CompareOptions,
     findings: list[Finding],
 ) -> tuple[MigrationState, list[Finding]]:
-    """The migration state and the findings with causes, for the first target schema.
+    """The first target schema's migration state, and the findings with causes.
 
-    Alembic keeps one history per database (or per schema, with the version table there), so
-    the first target schema and the models' explicit schemas are diagnosed.
+    Alembic keeps one history per database, or one per schema with the version table there:
+    each target schema that drifted is diagnosed against the version table it has (else the
+    default schema's), the first one together with the models' explicit schemas.
     """
-    target = targets[0] if targets else db_shape.default_schema
-    state = read_migration_state(connection, scripts, [target, None])
-    logger.info("Migration state: %s", state.message)
-    in_scope = {target, *explicit}
-    model_shape = describe_models(models, connection.dialect, target)
-    db_part = SchemaShape(
-        dialect=db_shape.dialect,
-        default_schema=target,
-        tables={k: t for k, t in db_shape.tables.items() if k[0] in in_scope},
-        enums={k: e for k, e in db_shape.enums.items() if k[0] in in_scope},
-    )
-    scoped = [f for f in findings if f.schema in in_scope]
-    diagnosed = iter(
-        diagnose(
+    first = targets[0] if targets else db_shape.default_schema
+    first_state = read_migration_state(connection, scripts, [first, None])
+    logger.info("Migration state: %s", first_state.message)
+    by_schema: dict[str | None, list[Finding]] = {}
+    for finding in findings:
+        by_schema.setdefault(finding.schema, []).append(finding)
+
+    diagnosed: dict[int, Finding] = {}
+    for position, target in enumerate(targets or [first]):
+        in_scope = {target, *explicit} if position == 0 else {target}
+        scoped = [f for schema in in_scope for f in by_schema.get(schema, [])]
+        if not scoped:
+            continue
+        state = (
+            first_state
+            if position == 0
+            else read_migration_state(connection, scripts, [target, None])
+        )
+        model_shape = describe_models(models, connection.dialect, target)
+        db_part = SchemaShape(
+            dialect=db_shape.dialect,
+            default_schema=target,
+            tables={k: t for k, t in db_shape.tables.items() if k[0] in in_scope},
+            enums={k: e for k, e in db_shape.enums.items() if k[0] in in_scope},
+        )
+        causes = diagnose(
             scoped, model_shape, db_part, state, scripts, connection.dialect, connection, options
         )
-    )
-    # Limitation: findings in further --schema targets get no cause — diagnosing each needs
-    # its own version table, which one replay per schema would read.
-    return state, [
-        next(diagnosed) if f.schema in in_scope else _undiagnosed(f, target) for f in findings
-    ]
-
-
-def _undiagnosed(finding: Finding, target: str | None) -> Finding:
-    return replace(
-        finding,
-        cause=Cause.UNKNOWN.value,
-        cause_detail=f"Only schema {target} was diagnosed against the migration history.",
-    )
+        for finding, labelled in zip(scoped, causes, strict=True):
+            diagnosed.setdefault(id(finding), labelled)
+    # Limitation: the report shows the first target's migration state only; the others' are
+    # in their findings' causes — a state per schema in the report would lift it.
+    return first_state, [diagnosed.get(id(finding), finding) for finding in findings]
