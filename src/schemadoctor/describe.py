@@ -115,7 +115,7 @@ class CompiledTexts:
         """The type's kind and DDL text (a domain's: its base type's); CompileError when it has
         none. Looked up once per distinct type: the two lookups apart cost a sixth of
         describing."""
-        key = self._key(column_type)
+        key: tuple[Any, ...] | None = self._key(column_type)
         try:
             return self._kinds_and_texts[key]
         except KeyError:
