@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from schemadoctor.reflect import default_schema_of, reflect_connection
+from schemadoctor.connect import open_database
+from schemadoctor.reflect import default_schema_of, reflect_connection, reflect_database
 
 
 def _table_ddl(dialect: str, schema: str, number: int) -> list[str]:
@@ -105,3 +106,44 @@ def test_postgresql_queries_do_not_grow_with_schemas(postgresql_url, writable_en
 
     assert (one_tables, many_tables) == (3, 90)
     assert one == many
+
+
+def _queries_on_every_connection(url: str) -> tuple[int, int]:
+    """Statements one reflection of the whole database runs on all the connections it opens
+    (MariaDB's reader reads the keys on a second one), and the tables it found."""
+    database = open_database(url)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        shape = reflect_database(database)
+    finally:
+        database.dispose()
+    return len(statements), len(shape.tables)
+
+
+def test_queries_on_every_connection_do_not_grow_with_tables(db_url, writable_engine):
+    engine = writable_engine(db_url)
+    schema = _schema_of(engine)
+
+    _create_tables(engine, schema, 10)
+    small, small_tables = _queries_on_every_connection(db_url)
+    _create_tables_from(engine, schema, 10, 200)
+    large, large_tables = _queries_on_every_connection(db_url)
+
+    assert (small_tables, large_tables) == (10, 200)
+    assert small == large
+
+
+def _create_tables_from(engine: Engine, schema: str, start: int, stop: int) -> None:
+    statements = [
+        ddl
+        for number in range(start, stop)
+        for ddl in _table_ddl(engine.dialect.name, schema, number)
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
