@@ -198,6 +198,9 @@ def reflect_schemas(
                 other.exec_driver_sql(_AGGREGATE_LIMIT)
             return _read_keys(other, schemas, is_mariadb, aggregate)
 
+    # Limitation: the two connections read in two transactions, so DDL committed between their
+    # queries can be half seen (MariaDB's information_schema is no consistent snapshot even in
+    # one) — reading with sibling=None, one connection, narrows that window.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reflect-keys") as pool:
         keys = pool.submit(read_keys_beside) if sibling is not None else None
         if aggregate:
