@@ -175,3 +175,13 @@ def test_every_drifted_tenant_schema_is_diagnosed_against_its_own_version_table(
         ("tenant_c", "display_name"): "out_of_band",
     }
     assert report["schemas"] == ["tenant_a", "tenant_b", "tenant_c"]
+    assert report["migrations"]["status"] == "at_head"
+    further = report["schema_migrations"]
+    assert sorted(further) == ["tenant_b", "tenant_c"]
+    assert further["tenant_b"]["status"] == "behind"
+    assert [p["revision"] for p in further["tenant_b"]["pending"]] == [HEAD]
+    assert further["tenant_c"]["status"] == "at_head"
+
+    output = _check(run_cli, postgresql_url, "--schema", "tenant_*").stdout
+    heading = output.index("schema tenant_b: 1 finding")
+    assert output[heading:].splitlines()[1].startswith("migrations: The database is at ")

@@ -424,6 +424,7 @@ def _check_with(
         tables=compared_tables(loaded, db_side, findings, options),
         models_path=next((m.__file__ for m in loaded.modules if m.__file__), None),
         migrations=live.migrations,
+        schema_migrations=live.schema_migrations,
         probes=live.probes,
     )
 
@@ -435,6 +436,7 @@ class LiveExamination:
     migrations: MigrationState | None
     probes: list[ProbeResult] | None
     findings: list[Finding] | None = None
+    schema_migrations: dict[str, MigrationState] = field(default_factory=dict)
 
 
 def examine_live(
@@ -451,7 +453,7 @@ def examine_live(
     try:
         with database.connect() as connection:
             if scripts is not None:
-                result.migrations, result.findings = diagnose_report(
+                result.migrations, result.findings, result.schema_migrations = diagnose_report(
                     connection,
                     scripts,
                     models,

@@ -223,8 +223,9 @@ def diagnose_report(
     explicit: Sequence[str],
     options: CompareOptions,
     findings: list[Finding],
-) -> tuple[MigrationState, list[Finding]]:
-    """The first target schema's migration state, and the findings with causes.
+) -> tuple[MigrationState, list[Finding], dict[str, MigrationState]]:
+    """The first target schema's migration state, the findings with causes, and the states
+    of the further target schemas that were diagnosed.
 
     Alembic keeps one history per database, or one per schema with the version table there:
     each target schema that drifted is diagnosed against the version table it has (else the
@@ -238,6 +239,7 @@ def diagnose_report(
         by_schema.setdefault(finding.schema, []).append(finding)
 
     diagnosed: dict[int, Finding] = {}
+    further: dict[str, MigrationState] = {}
     for position, target in enumerate(targets or [first]):
         in_scope = {target, *explicit} if position == 0 else {target}
         scoped = [f for schema in in_scope for f in by_schema.get(schema, [])]
@@ -248,6 +250,8 @@ def diagnose_report(
             if position == 0
             else read_migration_state(connection, scripts, [target, None])
         )
+        if position and target is not None:
+            further[target] = state
         model_shape = describe_models(models, connection.dialect, target)
         db_part = SchemaShape(
             dialect=db_shape.dialect,
@@ -260,6 +264,4 @@ def diagnose_report(
         )
         for finding, labelled in zip(scoped, causes, strict=True):
             diagnosed.setdefault(id(finding), labelled)
-    # Limitation: the report shows the first target's migration state only; the others' are
-    # in their findings' causes — a state per schema in the report would lift it.
-    return first_state, [diagnosed.get(id(finding), finding) for finding in findings]
+    return first_state, [diagnosed.get(id(finding), finding) for finding in findings], further

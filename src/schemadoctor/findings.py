@@ -147,6 +147,8 @@ class Report:
     models_path: str | None = None
     # Where the database stands in its Alembic history; None when causes were not looked for.
     migrations: MigrationState | None = None
+    # The same for each further --schema target that drifted and was diagnosed, by schema.
+    schema_migrations: dict[str, MigrationState] = field(default_factory=dict)
     # The results of --probe (one per mapped table); None when no probe ran.
     probes: list[ProbeResult] | None = None
 

@@ -30,6 +30,10 @@ def report_data(report: Report) -> dict[str, Any]:
     # Present only when asked for, so that a plain check's document keeps its shape.
     if report.migrations is not None:
         data["migrations"] = report.migrations.to_dict()
+    if report.schema_migrations:
+        data["schema_migrations"] = {
+            schema: state.to_dict() for schema, state in report.schema_migrations.items()
+        }
     if report.probes is not None:
         data["probes"] = [probe.to_dict() for probe in report.probes]
     return data

@@ -132,6 +132,9 @@ def render_text(report: Report, *, color: bool | None = None) -> str:
             shown_schema = findings[0].schema
             console.print()
             console.print(_schema_heading(shown_schema, schema_counts[shown_schema]))
+            state = report.schema_migrations.get(shown_schema or "")
+            if state is not None:
+                console.print(f"migrations: {escape(state.message)}")
         console.print()
         console.print(f"[bold]{escape(_table_heading(findings[0]))}[/bold]")
         for finding in findings:
