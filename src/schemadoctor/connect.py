@@ -7,6 +7,7 @@ import importlib.util
 import logging
 import os
 import re
+import socket
 import sqlite3
 import urllib.parse
 from collections.abc import Iterator, Mapping
@@ -390,6 +391,21 @@ def _attach_sqlite_settings(engine: Engine, read_only: bool = True) -> None:
         connection.exec_driver_sql(begin)
 
 
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
+
+
+def _accepts_connections(url: URL) -> bool:
+    """Whether the URL's host takes a TCP connection on its port within a second."""
+    port = url.port or _DEFAULT_PORTS.get(url.get_backend_name())
+    if not url.host or port is None:
+        return False
+    try:
+        with socket.create_connection((url.host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def describe_connect_error(error: BaseException, url: URL) -> str:
     """One sentence for a failed connection, with no password in it."""
     detail = mask_text(str(getattr(error, "orig", None) or error), url)
@@ -401,6 +417,14 @@ def describe_connect_error(error: BaseException, url: URL) -> str:
     if ("does not exist" in lowered and "database" in lowered) or "unknown database" in lowered:
         return f"The database named in {where} does not exist; check its name or create it."
     if "timeout" in lowered or "timed out" in lowered:
+        if _accepts_connections(url):
+            # The server is there but never finished starting the session: a session start
+            # reads the system catalogs, which a lock (LOCK TABLE pg_class) or load can stall.
+            return (
+                f"Connecting to {where} timed out after the server accepted the connection "
+                "(overloaded, or a lock held on its system catalogs?); retry later or raise "
+                "--connect-timeout."
+            )
         return (
             f"Connecting to {where} timed out; check the host and port, or raise --connect-timeout."
         )
