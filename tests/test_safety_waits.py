@@ -207,15 +207,17 @@ def test_mysql_statement_timeout_ends_a_blocked_read(mysql_url):
     _assert_bounded_failure(outcome, STATEMENT_SENTENCE)
 
 
-def _mysql_waiting_session(admin_url: str, name: str) -> int | None:
+def _mysql_waiting_sessions(admin_url: str, name: str) -> list[int]:
     with admin_engine(admin_url).connect() as admin:
-        return admin.execute(
-            text(
-                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :name "
-                "AND STATE LIKE 'Waiting for table metadata lock%'"
-            ),
-            {"name": name},
-        ).scalar()
+        return list(
+            admin.execute(
+                text(
+                    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = :name "
+                    "AND STATE LIKE 'Waiting for table metadata lock%'"
+                ),
+                {"name": name},
+            ).scalars()
+        )
 
 
 @pytest.mark.mysql
@@ -231,9 +233,13 @@ def test_mysql_session_killed_mid_reflection(mysql_url, kill, sentence):
         process = start_cli_process(
             "check", "--models", CHAT_MODELS, "--db", mysql_url, "--lock-timeout", "60"
         )
-        session_id = wait_for(lambda: _mysql_waiting_session(mysql_url, name))
+        # The check reads the columns on one connection and the keys on a second: both wait
+        # on the lock, and an administrator clearing the way kills the check's sessions.
+        wait_for(lambda: _mysql_waiting_sessions(mysql_url, name))
+        time.sleep(0.5)
         with admin_engine(mysql_url).connect() as admin:
-            admin.exec_driver_sql(f"{kill} {int(session_id)}")
+            for session_id in _mysql_waiting_sessions(mysql_url, name):
+                admin.exec_driver_sql(f"{kill} {int(session_id)}")
         stdout, stderr = process.communicate(timeout=HARD_LIMIT)
 
     assert process.returncode == 2, stderr
