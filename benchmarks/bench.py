@@ -295,7 +295,7 @@ def measure_end_to_end(command: list[str], repeat: int) -> Measures:
     # A child spawned from this (large) process inherits its peak RSS on Linux: wait4's
     # ru_maxrss overstated the check's by the benchmark's own. GNU time, a small process,
     # reports the check's alone.
-    gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    gnu_time = shutil.which("time")
     with tempfile.TemporaryDirectory() as scratch:
         peak_file = Path(scratch) / "peak"
         prefix = [gnu_time, "-f", "%M", "-o", str(peak_file)] if gnu_time else []

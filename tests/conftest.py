@@ -100,6 +100,23 @@ def mysql_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def second_mysql_database(mysql_url: str) -> Iterator[str]:
+    """The name of a second database beside ``mysql_url``'s on the same server, dropped first."""
+    engine = create_engine(parse_url(mysql_url))
+    name = f"{make_url(mysql_url).database}_b"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE `{name}`")
+    try:
+        yield name
+    finally:
+        with engine.begin() as connection:
+            # Tables of the first database may hold foreign keys into this one.
+            connection.exec_driver_sql("SET foreign_key_checks = 0")
+            connection.exec_driver_sql(f"DROP DATABASE `{name}`")
+        engine.dispose()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
     """The URL of a new, empty SQLite file."""
     yield from _fresh_sqlite(tmp_path)

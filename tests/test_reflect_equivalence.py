@@ -317,23 +317,17 @@ def test_postgresql_rich_schemas(postgresql_url, writable_engine):
 
 
 @pytest.mark.mysql
-def test_mysql_rich_schemas(mysql_url, writable_engine):
+def test_mysql_rich_schemas(mysql_url, second_mysql_database, writable_engine):
     engine = writable_engine(mysql_url)
     schema = engine.url.database or ""
-    second = f"{schema}_b"
+    second = second_mysql_database
+    _create(engine, _rich_metadata("mysql"))
+    _create(engine, _rich_metadata("sqlite", schema=second))
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE `{second}`")
-    try:
-        _create(engine, _rich_metadata("mysql"))
-        _create(engine, _rich_metadata("sqlite", schema=second))
-        with engine.begin() as connection:
-            connection.exec_driver_sql("CREATE VIEW generic_names AS SELECT name FROM generic")
+        connection.exec_driver_sql("CREATE VIEW generic_names AS SELECT name FROM generic")
 
-        with engine.connect() as connection:
-            catalog, inspected = _reflect_both(connection, [schema, second], schema)
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE `{second}`")
+    with engine.connect() as connection:
+        catalog, inspected = _reflect_both(connection, [schema, second], schema)
 
     first_catalog, first_inspected = _mixed_index_facts("mysql", schema)
     second_catalog, second_inspected = _mixed_index_facts("mysql", second)

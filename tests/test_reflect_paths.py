@@ -85,21 +85,11 @@ def _reflect(url: str, schemas: list[str], with_database: bool = True) -> Schema
 
 
 @pytest.fixture
-def mariadb_schema(mysql_url, writable_engine):
+def mariadb_schema(mysql_url, second_mysql_database, writable_engine):
     """A MariaDB database with the tables above, and a second one they refer into."""
     engine = writable_engine(mysql_url)
-    schema = engine.url.database or ""
-    other = f"{schema}_other"
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE `{other}`")
-    try:
-        _metadata("mysql", other).create_all(engine)
-        yield mysql_url, schema, other
-    finally:
-        with engine.begin() as connection:
-            # outside_child refers into it: that key goes first.
-            connection.exec_driver_sql("DROP TABLE outside_child")
-            connection.exec_driver_sql(f"DROP DATABASE `{other}`")
+    _metadata("mysql", second_mysql_database).create_all(engine)
+    return mysql_url, engine.url.database or "", second_mysql_database
 
 
 @pytest.mark.mysql

@@ -262,6 +262,8 @@ def diagnose_report(
         causes = diagnose(
             scoped, model_shape, db_part, state, scripts, connection.dialect, connection, options
         )
-        for finding, labelled in zip(scoped, causes, strict=True):
-            diagnosed.setdefault(id(finding), labelled)
+        # The scopes are disjoint: the explicit schemas are never targets themselves.
+        diagnosed.update(
+            (id(finding), labelled) for finding, labelled in zip(scoped, causes, strict=True)
+        )
     return first_state, [diagnosed.get(id(finding), finding) for finding in findings], further

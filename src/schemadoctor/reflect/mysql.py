@@ -16,7 +16,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -156,8 +155,7 @@ def _groups(
 ) -> list[_Group]:
     """The rows of ``sql`` table by table, aggregated on the server when ``aggregate``."""
     if aggregate:
-        statement = text(grouped_sql).bindparams(bindparam("schemas", expanding=True))
-        rows = plain_rows(connection.execute(statement, {"schemas": schemas}))
+        rows = plain_rows(connection.execute(_bind(grouped_sql), {"schemas": schemas}))
         return [(schema, table, json.loads(values)) for schema, table, values in rows]
     return [
         (schema, table, [row[2:] for row in rows])
@@ -171,7 +169,7 @@ def reflect_schemas(
     connection: Connection,
     schemas: list[str],
     default_schema: str | None,
-    sibling: Callable[[], AbstractContextManager[Connection]] | None = None,
+    sibling: Callable[[], contextlib.AbstractContextManager[Connection]] | None = None,
 ) -> SchemaShape:
     """Reflect every base table of the given schemas (databases) in five to eight queries.
 
