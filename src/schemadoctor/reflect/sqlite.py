@@ -18,8 +18,11 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import compress, groupby, starmap
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import text
@@ -47,11 +50,18 @@ JSON_ROWS = True
 # {main} its sqlite_schema. Every row starts with the schema's position in the list read.
 _NOT_INTERNAL = "m.name NOT LIKE 'sqlite~_%' ESCAPE '~'"
 _STATEMENTS_QUERY = (("m.type", "m.name", "m.sql"), "FROM {main} m")
+# A column's name, type, nullability and default come first, in ColumnShape's field order; the
+# hidden columns of virtual tables are left out.
 _COLUMNS_QUERY = (
-    ("m.name", "c.name", "c.type", 'c."notnull"', "c.dflt_value", "c.pk", "c.hidden"),
+    (
+        *("m.name", "c.name", "coalesce(c.type, '')", 'c."notnull" = 0'),
+        *("CAST(c.dflt_value AS TEXT)", "c.pk", "c.hidden"),
+    ),
     "FROM {main} m JOIN pragma_table_xinfo(m.name, {schema}) c "
-    f"WHERE m.type = 'table' AND {_NOT_INTERNAL}",
+    f"WHERE m.type = 'table' AND {_NOT_INTERNAL} AND c.hidden <> 1",
 )
+# Values that JSON carries as true / false rather than 1 / 0, by their place in the select list.
+_JSON_BOOLEANS = {id(_COLUMNS_QUERY): (3,)}
 _INDEXES_QUERY = (
     (
         *("m.name", "i.name", 'i."unique"', "i.origin", "i.partial"),
@@ -102,15 +112,25 @@ def reflect_schemas(
     if not schemas:
         return shape
     reader = _Reader(connection, schemas)
-    # All four queries first: the library lets go of the interpreter while it runs them and
-    # builds their JSON, so the models are described on the other thread meanwhile; the
-    # records are built afterwards.
-    reader.prefetch([_STATEMENTS_QUERY, _COLUMNS_QUERY, _INDEXES_QUERY, _FOREIGN_KEYS_QUERY])
-    tables, index_statements = _read_statements(reader)
-
-    _read_columns(reader, tables)
-    _read_indexes(reader, tables, index_statements)
-    _read_foreign_keys(reader, tables)
+    tables: dict[_TableKey, _Table] = {}
+    index_statements: dict[_TableKey, str] = {}
+    steps: list[tuple[_Query, Callable[[], None]]] = [
+        (_STATEMENTS_QUERY, lambda: _read_statements(reader, tables, index_statements)),
+        (_COLUMNS_QUERY, lambda: _read_columns(reader, tables)),
+        (_INDEXES_QUERY, lambda: _read_indexes(reader, tables, index_statements)),
+        (_FOREIGN_KEYS_QUERY, lambda: _read_foreign_keys(reader, tables)),
+    ]
+    # The queries run on this thread and each one's records are built on another while the next
+    # runs: the library lets go of the interpreter while it runs a query, so building records
+    # (and describing the models, on a third thread) fills that time instead of following it.
+    # One builder thread keeps the steps in order: each reads the tables the ones before made.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-records") as builder:
+        built = []
+        for query, build in steps:
+            reader.prefetch([query])
+            built.append(builder.submit(build))
+        for step in built:
+            step.result()
 
     for key in sorted(tables):
         table = tables[key]
@@ -133,7 +153,7 @@ class _Reader:
         self.connection = connection
         self.schemas = schemas
         self.as_json = JSON_ROWS
-        self._fetched: dict[_Query, str | list[Sequence[Any]]] = {}
+        self._fetched: dict[_Query, str | _Packed | list[Sequence[Any]]] = {}
 
     def prefetch(self, queries: list[_Query]) -> None:
         """Run the queries now; ``rows`` then decodes what each returned."""
@@ -145,11 +165,29 @@ class _Reader:
         fetched = self._fetched.pop(query, None)
         if fetched is None:
             fetched = self._fetch(query)
+        if isinstance(fetched, _Packed):
+            # Every value is text; the schema's position too, read back as a number. Statements
+            # hold no NUL, so a count that does not divide means the text is not what we packed.
+            values = fetched.text.split("\x00") if fetched.text else []
+            width = len(query[0]) + 1
+            numbers = [int(number) for number in values[::width]]
+            columns = (values[start::width] for start in range(1, width))
+            return list(zip(numbers, *columns, strict=True))
         if isinstance(fetched, str):
             return list(json.loads(fetched)) if fetched else []
+        booleans = [position + 1 for position in _JSON_BOOLEANS.get(id(query), ())]
+        if booleans:
+            # Read row by row: the values that JSON would carry as true / false are 1 / 0.
+            fetched = [
+                [
+                    bool(value) if position in booleans else value
+                    for position, value in enumerate(row)
+                ]
+                for row in fetched
+            ]
         return fetched
 
-    def _fetch(self, query: _Query) -> str | list[Sequence[Any]]:
+    def _fetch(self, query: _Query) -> str | _Packed | list[Sequence[Any]]:
         """The query's JSON text, or its rows where the library has no JSON functions."""
         columns, source = query
         quote = self.connection.dialect.identifier_preparer.quote_identifier
@@ -161,10 +199,30 @@ class _Reader:
             for number, schema in enumerate(self.schemas)
         )
         parameters = {f"schema_{number}": schema for number, schema in enumerate(self.schemas)}
-        # The statements are a few long texts per table: escaping them into JSON costs SQLite
-        # ten times more than handing over the rows.
-        if self.as_json and query is not _STATEMENTS_QUERY:
-            values = ", ".join(["s", *(f"c{position}" for position in range(len(columns)))])
+        if query is _STATEMENTS_QUERY:
+            # The statements are a few long texts per table: escaping them into JSON costs SQLite
+            # ten times more than joining them, and row by row every row would wait for the
+            # interpreter lock that the thread describing the models holds. No statement or
+            # name can hold a NUL character, so NUL separates the values.
+            values = " || char(0) || ".join(
+                ["s", *(f"coalesce(c{position}, '')" for position in range(len(columns)))]
+            )
+            statement = f"SELECT group_concat({values}, char(0)) FROM ({branches})"
+            packed = self.connection.execute(text(statement), parameters).scalar_one()
+            return _Packed(packed or "")
+        if self.as_json:
+            booleans = _JSON_BOOLEANS.get(id(query), ())
+            values = ", ".join(
+                [
+                    "s",
+                    *(
+                        f"CASE WHEN c{position} THEN json('true') ELSE json('false') END"
+                        if position in booleans
+                        else f"c{position}"
+                        for position in range(len(columns))
+                    ),
+                ]
+            )
             statement = f"SELECT json_group_array(json_array({values})) FROM ({branches})"
             try:
                 return self.connection.execute(text(statement), parameters).scalar_one() or ""
@@ -176,60 +234,66 @@ class _Reader:
         return plain_rows(self.connection.execute(text(branches), parameters))
 
 
-def _read_statements(reader: _Reader) -> tuple[dict[_TableKey, _Table], dict[_TableKey, str]]:
-    tables: dict[_TableKey, _Table] = {}
-    index_statements: dict[_TableKey, str] = {}
+@dataclass
+class _Packed:
+    """A query's text values, NUL-separated, row after row."""
+
+    text: str
+
+
+def _read_statements(
+    reader: _Reader, tables: dict[_TableKey, _Table], index_statements: dict[_TableKey, str]
+) -> None:
     schemas = reader.schemas
     for number, kind, name, sql in reader.rows(_STATEMENTS_QUERY):
         if kind == "table" and not name.startswith("sqlite_"):
             tables[(schemas[number], name)] = _Table(schemas[number], name, sql or "")
         elif kind == "index" and sql:
             index_statements[(schemas[number], name)] = sql
-    return tables, index_statements
 
 
 def _read_columns(reader: _Reader, tables: dict[_TableKey, _Table]) -> None:
-    # Each table's columns arrive together and in cid order: the join walks them that way.
+    # Each table's columns arrive together and in cid order: the join walks them that way. Each
+    # table's records are built by C-level iteration (one Python call per record, its
+    # __init__): a loop over 67,000 rows in Python cost as much again.
     schemas = reader.schemas
-    table: _Table | None = None
-    single_keys: list[_Table] = []
-    for number, table_name, name, declared, notnull, default, pk, hidden in reader.rows(
-        _COLUMNS_QUERY
-    ):
-        if table is None or table.name != table_name or table.schema != schemas[number]:
-            table = tables.get((schemas[number], table_name))
-            if table is None:
-                continue
-        if hidden == 1:
+    for (number, table_name), group in groupby(reader.rows(_COLUMNS_QUERY), _TABLE_OF_ROW):
+        table = tables.get((schemas[number], table_name))
+        if table is None:
             continue
-        declared = declared or ""
-        computed = None
-        if hidden in (2, 3):
-            declared = _GENERATED_TYPE.sub("", declared)
-            computed = _generated_expression(table.sql, name)
-        if pk:
-            table.primary_key.append((pk, name))
-            if len(table.primary_key) == 1:
-                single_keys.append(table)
-        # Positional, in ColumnShape's field order: keywords cost twice as much per record.
-        table.columns.append(
-            ColumnShape(
+        rows = list(group)
+        table.columns = list(starmap(ColumnShape, map(_COLUMN_FIELDS, rows)))
+        table.primary_key = [(row[6], row[2]) for row in compress(rows, map(_KEY_POSITION, rows))]
+        if any(map(_HIDDEN, rows)):
+            _read_generated_columns(table, rows)
+        if len(table.primary_key) == 1:
+            # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
+            name = table.primary_key[0][1]
+            column = next(column for column in table.columns if column.name == name)
+            if column.type.lower() == _ROWID_ALIAS_TYPE and not _without_rowid(table.sql):
+                column.autoincrement = True
+
+
+_TABLE_OF_ROW = itemgetter(0, 1)
+_COLUMN_FIELDS = itemgetter(2, 3, 4, 5)
+_KEY_POSITION = itemgetter(6)
+_HIDDEN = itemgetter(7)
+
+
+def _read_generated_columns(table: _Table, rows: list[Any]) -> None:
+    """A generated column's type is declared with its GENERATED clause; the expression is read
+    from the CREATE statement."""
+    for position, row in enumerate(rows):
+        if row[7] in (2, 3):
+            name = row[2]
+            table.columns[position] = ColumnShape(
                 name,
-                declared,
-                not notnull,
-                None if default is None else str(default),
+                _GENERATED_TYPE.sub("", row[3]),
+                row[4],
+                row[5],
                 False,
-                computed,
+                _generated_expression(table.sql, name),
             )
-        )
-    for table in single_keys:
-        if len(table.primary_key) != 1:
-            continue
-        # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
-        name = table.primary_key[0][1]
-        column = next(column for column in table.columns if column.name == name)
-        if column.type.lower() == _ROWID_ALIAS_TYPE and not _without_rowid(table.sql):
-            column.autoincrement = True
 
 
 def _without_rowid(sql: str) -> bool:
