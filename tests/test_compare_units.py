@@ -7,11 +7,15 @@ changes, PostgreSQL enum labels).
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 import pytest
 
 from schemadoctor.compare import compare_schemas
+from schemadoctor.compare.columns import _compare_column
 from schemadoctor.compare.defaults import normalize_default, quote_literal
-from schemadoctor.compare.types import TypeRelation, is_harmless, parse_type, relate
+from schemadoctor.compare.types import _NAMES, TypeRelation, is_harmless, parse_type, relate
 from schemadoctor.findings import Kind, Severity
 from schemadoctor.schema import ColumnShape, EnumShape, SchemaShape, TableShape
 
@@ -279,3 +283,42 @@ def test_incompatible_type_says_so_and_widening_says_so():
     assert findings["name"].severity == Severity.WARNING
     assert findings["name"].details["relation"] == "wider"
     assert "wider" in findings["name"].message
+
+
+# Type texts of every family the comparison knows, as models and catalogs spell them.
+_TYPE_TEXTS = [
+    *(name.upper() for name in _NAMES),
+    *("VARCHAR(50)", "character varying(320)", "NUMERIC(12, 2)", "decimal(10,0)", "CHAR(3)"),
+    *("TIMESTAMP(6) WITH TIME ZONE", "int(10) unsigned", "VARCHAR(30) CHARACTER SET latin1"),
+    *("INTEGER[]", "character varying(20)[]", "ENUM('a','it''s')", "SET('x','y')", "TEXT(50)"),
+    *("INTERVAL DAY TO SECOND", "BIT(8)", "geometry", "MYTYPE", "", "?"),
+]
+_DEFAULTS = [None, "0", "'a'", "'it''s'", "CURRENT_TIMESTAMP", "now()", "(1 + 2)", "NULL"]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+@pytest.mark.parametrize("type_text", _TYPE_TEXTS)
+def test_a_column_read_back_exactly_as_modelled_has_no_finding(dialect, type_text):
+    # compare_columns skips the rules for a column whose facts equal the model's: every rule
+    # must find nothing between equal facts, whatever the type, default and flags.
+    for default, nullable, autoincrement, computed, labels, in_key in itertools.product(
+        _DEFAULTS, (True, False), (True, False), (None, "a + 1"), (None, ("a", "b")), (True, False)
+    ):
+        column = ColumnShape(
+            "c",
+            type_text,
+            nullable,
+            default,
+            autoincrement,
+            computed,
+            "mood" if labels and dialect == "postgresql" else None,
+            "public" if labels and dialect == "postgresql" else None,
+            labels,
+        )
+        key = ("c",) if in_key else ()
+        model = TableShape("t", "s", (column,), primary_key=key)
+        db = TableShape("t", "s", (replace(column),), primary_key=key)
+
+        findings = list(_compare_column(dialect, model, column, db.columns[0], db.primary_key))
+
+        assert findings == [], (column, findings)
