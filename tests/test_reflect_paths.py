@@ -186,3 +186,37 @@ def test_no_second_connection_reads_everything_on_the_first(mariadb_schema):
 
     assert opened == ["refused"]
     assert alone.tables == _reflect(url, [schema, other]).tables
+
+
+def test_sqlite_constraint_names_read_from_hand_written_statements(sqlite_url, writable_engine):
+    engine = writable_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE target (id INTEGER PRIMARY KEY)")
+        # Lower case keywords, a column whose name starts with the keyword, a name that
+        # upper-cases longer (ß -> SS), quoted names: each constraint keeps its own name.
+        connection.exec_driver_sql(
+            'CREATE TABLE "straße" (id INTEGER PRIMARY KEY, constraint_code TEXT, '
+            "target_id INTEGER, note TEXT DEFAULT 'no constraint here', "
+            'constraint "uq Straße" unique (constraint_code), '
+            "Constraint fk_target Foreign Key (target_id) references target (id))"
+        )
+        connection.exec_driver_sql(
+            "CREATE TABLE plain (id INTEGER PRIMARY KEY, a TEXT, b INTEGER REFERENCES target, "
+            "xconstraint TEXT, CONSTRAINT [uq a] UNIQUE (a), UNIQUE (xconstraint))"
+        )
+
+    shape = _reflect(sqlite_url, ["main"])
+
+    odd = shape.tables[("main", "straße")]
+    assert [(unique.name, unique.columns) for unique in odd.uniques] == [
+        ("uq Straße", ("constraint_code",))
+    ]
+    assert [(key.name, key.columns, key.referred_table) for key in odd.foreign_keys] == [
+        ("fk_target", ("target_id",), "target")
+    ]
+    plain = shape.tables[("main", "plain")]
+    assert sorted((unique.name or "", unique.columns) for unique in plain.uniques) == [
+        ("", ("xconstraint",)),
+        ("uq a", ("a",)),
+    ]
+    assert [(key.name, key.referred_columns) for key in plain.foreign_keys] == [(None, ("id",))]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import compress, groupby, starmap
@@ -452,9 +452,7 @@ def _constraint_names(table: _Table, kind: str) -> dict[tuple[str, ...], str]:
 def _parse_constraint_names(sql: str) -> dict[str, dict[tuple[str, ...], str]]:
     """The named constraints of a CREATE TABLE, by kind; one pass for both kinds."""
     names: dict[str, dict[tuple[str, ...], str]] = {"UNIQUE": {}, "FOREIGN KEY": {}}
-    if "constraint" not in sql.lower():
-        return names
-    for match in _NAMED_CONSTRAINT.finditer(sql):
+    for match in _named_constraints(sql):
         kind = " ".join(match.group("kind").upper().split())
         opening = match.end() - 1
         closing = _closing_parenthesis(sql, opening)
@@ -466,6 +464,23 @@ def _parse_constraint_names(sql: str) -> dict[str, dict[tuple[str, ...], str]]:
             columns = (*columns, "->", _unquote(references.group("table")).lower())
         names[kind][columns] = _unquote(match.group("name"))
     return names
+
+
+def _named_constraints(sql: str) -> Iterator[re.Match[str]]:
+    """The ``CONSTRAINT name UNIQUE|FOREIGN KEY (`` clauses of a statement, in order."""
+    upper = sql.upper()
+    if len(upper) != len(sql):
+        # Upper-casing changed the length (ß -> SS): positions in it are not the statement's.
+        yield from _NAMED_CONSTRAINT.finditer(sql)
+        return
+    # The pattern is tried only where the keyword is: scanning every character of a thousand
+    # statements with a case-blind pattern cost more than the rest of reading their indexes.
+    position = upper.find("CONSTRAINT")
+    while position >= 0:
+        match = _NAMED_CONSTRAINT.match(sql, position)
+        if match is not None:
+            yield match
+        position = upper.find("CONSTRAINT", match.end() if match else position + 1)
 
 
 def _index_elements(statement: str) -> tuple[list[str], str | None]:
