@@ -78,8 +78,9 @@ SQLITE = (
     "JOIN pragma_index_xinfo(i.name) x WHERE m.type = 'table' AND x.key = 1",
     'SELECT m.name, f.id, f.seq, f."table", f."from", f."to", f.on_update, f.on_delete '
     "FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
-    # Expression elements and partial predicates are only in the CREATE INDEX text.
-    "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL",
+    # Constraint names (PostgreSQL's and MySQL's floors read them too), generated columns'
+    # expressions, expression elements and partial predicates are only in the CREATE texts.
+    "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL",
 )
 
 
