@@ -62,6 +62,28 @@ _COLUMNS_QUERY = (
 )
 # Values that JSON carries as true / false rather than 1 / 0, by their place in the select list.
 _JSON_BOOLEANS = {id(_COLUMNS_QUERY): (3,)}
+# The same columns grouped by table, where the library has JSON functions: each table's columns
+# as ColumnShape's first four fields, its primary key positions and its hidden flags (0, 2 or
+# 3, one digit per column). Python then builds each table's records in one C-level call; the
+# rows one per column cost it half as much again, in decoding and in regrouping them.
+_COLUMNS_BY_TABLE_QUERY = (
+    (
+        "m.name",
+        "json_group_array(json_array(c.name, coalesce(c.type, ''), "
+        "CASE WHEN c.\"notnull\" THEN json('false') ELSE json('true') END, "
+        "CAST(c.dflt_value AS TEXT)))",
+        "json_group_array(c.pk)",
+        "group_concat(c.hidden, '')",
+    ),
+    # sqlite_schema is scanned in rowid order, so grouping by its rowid needs no sort and keeps
+    # each table's columns in cid order.
+    _COLUMNS_QUERY[1] + " GROUP BY m.rowid",
+)
+# The positions in a select list that hold JSON text: a subquery's column loses its JSON type,
+# so the outer array takes them through json() to nest them rather than quote them.
+_JSON_TEXTS = {id(_COLUMNS_BY_TABLE_QUERY): (1, 2)}
+# The query whose rows stand in for one that needs the JSON functions.
+_WITHOUT_JSON = {id(_COLUMNS_BY_TABLE_QUERY): _COLUMNS_QUERY}
 _INDEXES_QUERY = (
     (
         *("m.name", "i.name", 'i."unique"', "i.origin", "i.partial"),
@@ -116,7 +138,7 @@ def reflect_schemas(
     index_statements: dict[_TableKey, str] = {}
     steps: list[tuple[_Query, Callable[[], None]]] = [
         (_STATEMENTS_QUERY, lambda: _read_statements(reader, tables, index_statements)),
-        (_COLUMNS_QUERY, lambda: _read_columns(reader, tables)),
+        (_COLUMNS_BY_TABLE_QUERY, lambda: _read_columns(reader, tables)),
         (_INDEXES_QUERY, lambda: _read_indexes(reader, tables, index_statements)),
         (_FOREIGN_KEYS_QUERY, lambda: _read_foreign_keys(reader, tables)),
     ]
@@ -154,6 +176,8 @@ class _Reader:
         self.schemas = schemas
         self.as_json = JSON_ROWS
         self._fetched: dict[_Query, str | _Packed | list[Sequence[Any]]] = {}
+        # The queries answered by the rows of their stand-in (see _WITHOUT_JSON).
+        self.answered_without_json: set[_Query] = set()
 
     def prefetch(self, queries: list[_Query]) -> None:
         """Run the queries now; ``rows`` then decodes what each returned."""
@@ -175,16 +199,6 @@ class _Reader:
             return list(zip(numbers, *columns, strict=True))
         if isinstance(fetched, str):
             return list(json.loads(fetched)) if fetched else []
-        booleans = [position + 1 for position in _JSON_BOOLEANS.get(id(query), ())]
-        if booleans:
-            # Read row by row: the values that JSON would carry as true / false are 1 / 0.
-            fetched = [
-                [
-                    bool(value) if position in booleans else value
-                    for position, value in enumerate(row)
-                ]
-                for row in fetched
-            ]
         return fetched
 
     def _fetch(self, query: _Query) -> str | _Packed | list[Sequence[Any]]:
@@ -212,12 +226,15 @@ class _Reader:
             return _Packed(packed or "")
         if self.as_json:
             booleans = _JSON_BOOLEANS.get(id(query), ())
+            texts = _JSON_TEXTS.get(id(query), ())
             values = ", ".join(
                 [
                     "s",
                     *(
                         f"CASE WHEN c{position} THEN json('true') ELSE json('false') END"
                         if position in booleans
+                        else f"json(c{position})"
+                        if position in texts
                         else f"c{position}"
                         for position in range(len(columns))
                     ),
@@ -228,10 +245,22 @@ class _Reader:
                 return self.connection.execute(text(statement), parameters).scalar_one() or ""
             except OperationalError as error:
                 # A library built without JSON functions (SQLITE_OMIT_JSON): read rows instead.
-                if "json_" not in str(error.orig):
+                if "json" not in str(error.orig):
                     raise
                 self.as_json = False
-        return plain_rows(self.connection.execute(text(branches), parameters))
+        stand_in = _WITHOUT_JSON.get(id(query))
+        if stand_in is not None:
+            self.answered_without_json.add(query)
+            return self._fetch(stand_in)
+        rows = plain_rows(self.connection.execute(text(branches), parameters))
+        flags = [position + 1 for position in _JSON_BOOLEANS.get(id(query), ())]
+        if flags:
+            # The values that JSON would carry as true / false come row by row as 1 / 0.
+            rows = [
+                [bool(value) if place in flags else value for place, value in enumerate(row)]
+                for row in rows
+            ]
+        return rows
 
 
 @dataclass
@@ -253,46 +282,71 @@ def _read_statements(
 
 
 def _read_columns(reader: _Reader, tables: dict[_TableKey, _Table]) -> None:
-    # Each table's columns arrive together and in cid order: the join walks them that way. Each
-    # table's records are built by C-level iteration (one Python call per record, its
+    # Each table's records are built by C-level iteration (one Python call per record, its
     # __init__): a loop over 67,000 rows in Python cost as much again.
     schemas = reader.schemas
-    for (number, table_name), group in groupby(reader.rows(_COLUMNS_QUERY), _TABLE_OF_ROW):
+    rows = reader.rows(_COLUMNS_BY_TABLE_QUERY)
+    if _COLUMNS_BY_TABLE_QUERY in reader.answered_without_json:
+        _read_column_rows(schemas, rows, tables)
+        return
+    for number, table_name, columns, key_positions, hidden in rows:
         table = tables.get((schemas[number], table_name))
         if table is None:
             continue
-        rows = list(group)
-        table.columns = list(starmap(ColumnShape, map(_COLUMN_FIELDS, rows)))
-        table.primary_key = [(row[6], row[2]) for row in compress(rows, map(_KEY_POSITION, rows))]
-        if any(map(_HIDDEN, rows)):
-            _read_generated_columns(table, rows)
-        if len(table.primary_key) == 1:
-            # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
-            name = table.primary_key[0][1]
-            column = next(column for column in table.columns if column.name == name)
-            if column.type.lower() == _ROWID_ALIAS_TYPE and not _without_rowid(table.sql):
-                column.autoincrement = True
+        table.columns = list(starmap(ColumnShape, columns))
+        table.primary_key = list(
+            zip(
+                filter(None, key_positions),
+                map(_FIRST, compress(columns, key_positions)),
+                strict=True,
+            )
+        )
+        _finish_columns(table, hidden)
 
 
-_TABLE_OF_ROW = itemgetter(0, 1)
-_COLUMN_FIELDS = itemgetter(2, 3, 4, 5)
-_KEY_POSITION = itemgetter(6)
-_HIDDEN = itemgetter(7)
+def _read_column_rows(
+    schemas: list[str], rows: list[Sequence[Any]], tables: dict[_TableKey, _Table]
+) -> None:
+    """The same from one row per column, where the library has no JSON functions."""
+    # Each table's columns arrive together and in cid order: the join walks them that way.
+    for (number, table_name), group in groupby(rows, itemgetter(0, 1)):
+        table = tables.get((schemas[number], table_name))
+        if table is None:
+            continue
+        table_rows = list(group)
+        table.columns = [ColumnShape(*row[2:6]) for row in table_rows]
+        table.primary_key = [(row[6], row[2]) for row in table_rows if row[6]]
+        _finish_columns(table, "".join(str(row[7]) for row in table_rows))
 
 
-def _read_generated_columns(table: _Table, rows: list[Any]) -> None:
-    """A generated column's type is declared with its GENERATED clause; the expression is read
-    from the CREATE statement."""
-    for position, row in enumerate(rows):
-        if row[7] in (2, 3):
-            name = row[2]
+_FIRST = itemgetter(0)
+
+
+def _finish_columns(table: _Table, hidden: str) -> None:
+    """Generated columns and the rowid alias; ``hidden`` holds each column's flag, a digit."""
+    if hidden.strip("0"):
+        _read_generated_columns(table, hidden)
+    if len(table.primary_key) == 1:
+        # A single INTEGER PRIMARY KEY column is the rowid: SQLite numbers it on insert.
+        name = table.primary_key[0][1]
+        column = next(column for column in table.columns if column.name == name)
+        if column.type.lower() == _ROWID_ALIAS_TYPE and not _without_rowid(table.sql):
+            column.autoincrement = True
+
+
+def _read_generated_columns(table: _Table, hidden: str) -> None:
+    """A generated column (flag 2 or 3) has its GENERATED clause in its declared type; the
+    expression is read from the CREATE statement."""
+    for position, flag in enumerate(hidden):
+        if flag in "23":
+            column = table.columns[position]
             table.columns[position] = ColumnShape(
-                name,
-                _GENERATED_TYPE.sub("", row[3]),
-                row[4],
-                row[5],
+                column.name,
+                _GENERATED_TYPE.sub("", column.type),
+                column.nullable,
+                column.default,
                 False,
-                _generated_expression(table.sql, name),
+                _generated_expression(table.sql, column.name),
             )
 
 
