@@ -50,7 +50,8 @@ JSON_ROWS = True
 # {main} its sqlite_schema. Every row starts with the schema's position in the list read.
 _NOT_INTERNAL = "m.name NOT LIKE 'sqlite~_%' ESCAPE '~'"
 _STATEMENTS_QUERY = (("m.type", "m.name", "m.sql"), "FROM {main} m")
-# A column's name, type, nullability and default come first, in ColumnShape's field order; the
+# One row per column, read where the library has no JSON functions (see _COLUMNS_BY_TABLE_QUERY):
+# a column's name, type, nullability and default come first, in ColumnShape's field order; the
 # hidden columns of virtual tables are left out.
 _COLUMNS_QUERY = (
     (
@@ -60,8 +61,6 @@ _COLUMNS_QUERY = (
     "FROM {main} m JOIN pragma_table_xinfo(m.name, {schema}) c "
     f"WHERE m.type = 'table' AND {_NOT_INTERNAL} AND c.hidden <> 1",
 )
-# Values that JSON carries as true / false rather than 1 / 0, by their place in the select list.
-_JSON_BOOLEANS = {id(_COLUMNS_QUERY): (3,)}
 # The same columns grouped by table, where the library has JSON functions: each table's columns
 # as ColumnShape's first four fields, its primary key positions and its hidden flags (0, 2 or
 # 3, one digit per column). Python then builds each table's records in one C-level call; the
@@ -149,7 +148,7 @@ def reflect_schemas(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-records") as builder:
         built = []
         for query, build in steps:
-            reader.prefetch([query])
+            reader.prefetch(query)
             built.append(builder.submit(build))
         for step in built:
             step.result()
@@ -179,10 +178,9 @@ class _Reader:
         # The queries answered by the rows of their stand-in (see _WITHOUT_JSON).
         self.answered_without_json: set[_Query] = set()
 
-    def prefetch(self, queries: list[_Query]) -> None:
-        """Run the queries now; ``rows`` then decodes what each returned."""
-        for query in queries:
-            self._fetched[query] = self._fetch(query)
+    def prefetch(self, query: _Query) -> None:
+        """Run the query now; ``rows`` then decodes what it returned."""
+        self._fetched[query] = self._fetch(query)
 
     def rows(self, query: _Query) -> list[Sequence[Any]]:
         """The query's rows over every schema, each starting with its schema's position."""
@@ -225,17 +223,12 @@ class _Reader:
             packed = self.connection.execute(text(statement), parameters).scalar_one()
             return _Packed(packed or "")
         if self.as_json:
-            booleans = _JSON_BOOLEANS.get(id(query), ())
             texts = _JSON_TEXTS.get(id(query), ())
             values = ", ".join(
                 [
                     "s",
                     *(
-                        f"CASE WHEN c{position} THEN json('true') ELSE json('false') END"
-                        if position in booleans
-                        else f"json(c{position})"
-                        if position in texts
-                        else f"c{position}"
+                        f"json(c{position})" if position in texts else f"c{position}"
                         for position in range(len(columns))
                     ),
                 ]
@@ -252,15 +245,7 @@ class _Reader:
         if stand_in is not None:
             self.answered_without_json.add(query)
             return self._fetch(stand_in)
-        rows = plain_rows(self.connection.execute(text(branches), parameters))
-        flags = [position + 1 for position in _JSON_BOOLEANS.get(id(query), ())]
-        if flags:
-            # The values that JSON would carry as true / false come row by row as 1 / 0.
-            rows = [
-                [bool(value) if place in flags else value for place, value in enumerate(row)]
-                for row in rows
-            ]
-        return rows
+        return plain_rows(self.connection.execute(text(branches), parameters))
 
 
 @dataclass
@@ -314,7 +299,8 @@ def _read_column_rows(
         if table is None:
             continue
         table_rows = list(group)
-        table.columns = [ColumnShape(*row[2:6]) for row in table_rows]
+        # Nullability comes as 1 / 0, not as the true / false that JSON carries.
+        table.columns = [ColumnShape(row[2], row[3], bool(row[4]), row[5]) for row in table_rows]
         table.primary_key = [(row[6], row[2]) for row in table_rows if row[6]]
         _finish_columns(table, "".join(str(row[7]) for row in table_rows))
 
